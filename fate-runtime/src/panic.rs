@@ -1,0 +1,220 @@
+//! The panic hook: captures message, location, thread and backtrace of a panic in a
+//! supervised worker, and keeps Rust's default message from printing on top of fate's
+//! report.
+//!
+//! The hook only *captures*. The worker wrapper ([`crate::worker`]) catches the unwind,
+//! takes the capture from this thread's stash and reports it to the root. Keeping the
+//! two apart means a panic that user code catches inside a worker is never reported as
+//! a failure; its message is printed late instead (see [`Stash`]).
+
+use std::any::Any;
+use std::backtrace::Backtrace;
+use std::cell::RefCell;
+use std::io::Write;
+use std::panic::PanicHookInfo;
+
+use once_cell::sync::OnceCell;
+
+use crate::registry;
+use crate::report::{Failure, FailureKind, Location};
+use crate::worker;
+
+type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+struct Installed {
+    /// The hook that was in place before fate's; fate calls it for every panic it
+    /// does not handle.
+    previous: Hook,
+    /// Whether `previous` is Rust's default hook, which fate replaces for the panics
+    /// it reports. A hook the user installed runs for every panic.
+    previous_is_default: bool,
+}
+
+static INSTALLED: OnceCell<Installed> = OnceCell::new();
+
+/// Installs fate's panic hook, once per process, in front of whatever hook is there.
+pub(crate) fn install_hook() {
+    if std::thread::panicking() {
+        // `set_hook` refuses to run while this thread unwinds; a later root installs it.
+        return;
+    }
+    INSTALLED.get_or_init(|| {
+        let previous = std::panic::take_hook();
+        let previous_is_default = is_default_hook(&previous);
+        std::panic::set_hook(Box::new(hook));
+        Installed {
+            previous,
+            previous_is_default,
+        }
+    });
+}
+
+/// Tells whether `hook` is Rust's default panic hook.
+///
+/// `take_hook` hands out the default hook as a box of the same zero-sized function
+/// item each time, built in one place in `std`, so a second box taken right now has
+/// the same (dangling) address and the same vtable exactly when `hook` is the default
+/// one. A false "no" only costs a duplicate panic message; a false "yes" would need a
+/// user hook of that very type, which only `std` can name.
+fn is_default_hook(hook: &Hook) -> bool {
+    let probe = std::panic::take_hook(); // leaves the default hook installed
+    #[allow(ambiguous_wide_pointer_comparisons)] // comparing the vtable is the point
+    let same = std::ptr::eq(&**hook as *const _, &*probe as *const _);
+    same && std::mem::size_of_val(&**hook) == 0
+}
+
+fn hook(info: &PanicHookInfo<'_>) {
+    let Some(installed) = INSTALLED.get() else {
+        return;
+    };
+    let handled = worker::current_frame().and_then(|name| {
+        let root = registry::current_root()?;
+        root.is_collecting().then_some((name, root))
+    });
+    let Some((name, root)) = handled else {
+        (installed.previous)(info);
+        return;
+    };
+    let capture = Capture::new(info.payload(), info.location());
+    if cfg!(panic = "abort") {
+        // Nothing will unwind to the worker wrapper: report now, the process aborts
+        // as soon as this hook returns.
+        let failure = capture.into_failure(name.to_string().into());
+        let error = root.report_now(failure);
+        let _ = writeln!(std::io::stderr(), "Error: {error:?}");
+        return;
+    }
+    let held_back = installed.previous_is_default;
+    let _ = STASH.try_with(|stash| *stash.borrow_mut() = Stash::Pending { capture, held_back });
+    if !held_back {
+        (installed.previous)(info);
+    }
+}
+
+/// What the hook saw of a panic, before the payload unwinds away.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    message: String,
+    location: Option<Location>,
+    thread: Option<String>,
+    backtrace: Backtrace,
+}
+
+impl Capture {
+    fn new(payload: &(dyn Any + Send), location: Option<&std::panic::Location<'_>>) -> Self {
+        Capture {
+            message: payload_message(payload),
+            location: location.map(Location::from_std),
+            thread: std::thread::current().name().map(str::to_owned),
+            // Unresolved frames only: symbols are looked up when the report is printed.
+            backtrace: Backtrace::capture(),
+        }
+    }
+
+    /// What the wrapper knows when fate's hook did not run (another hook replaced it).
+    pub(crate) fn from_payload(payload: &(dyn Any + Send)) -> Self {
+        Capture {
+            message: payload_message(payload),
+            location: None,
+            thread: std::thread::current().name().map(str::to_owned),
+            backtrace: Backtrace::disabled(),
+        }
+    }
+
+    pub(crate) fn into_failure(self, worker: std::borrow::Cow<'static, str>) -> Failure {
+        Failure {
+            worker,
+            kind: FailureKind::Panic,
+            message: self.message,
+            chain: Vec::new(),
+            location: self.location,
+            thread: self.thread,
+            backtrace: Some(self.backtrace),
+        }
+    }
+
+    /// Prints what Rust's default hook would have printed for this panic.
+    fn print_like_default_hook(&self) {
+        let thread = self.thread.as_deref().unwrap_or("<unnamed>");
+        let mut text = match &self.location {
+            Some(location) => format!("\nthread '{thread}' panicked at {location}:\n{}", self.message),
+            None => format!("\nthread '{thread}' panicked:\n{}", self.message),
+        };
+        match self.backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => {
+                text.push_str(&format!("\nstack backtrace:\n{}", self.backtrace));
+            }
+            std::backtrace::BacktraceStatus::Disabled => text.push_str(
+                "\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
+            ),
+            _ => {}
+        }
+        // `eprintln!` (not a raw stderr handle) so that libtest's capture sees it.
+        eprintln!("{}", &text[1..]);
+    }
+}
+
+/// The text of a panic payload, as Rust's own panic message shows it.
+pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}
+
+/// The last panic the hook captured on this thread, and what became of it.
+#[derive(Debug, Default)]
+pub(crate) enum Stash {
+    /// No panic since the outermost worker on this thread started.
+    #[default]
+    Empty,
+    /// Captured by the hook, not yet reported. If the worker returns normally while
+    /// the stash is pending, user code caught the panic: it is no failure, and if the
+    /// hook `held_back` the default message, the wrapper prints it then.
+    Pending { capture: Capture, held_back: bool },
+    /// Reported by the innermost worker it unwound through; outer workers skip it.
+    Reported,
+}
+
+thread_local! {
+    static STASH: RefCell<Stash> = const { RefCell::new(Stash::Empty) };
+}
+
+/// Takes the panic being unwound for reporting, once: `None` if an inner worker
+/// already reported it.
+pub(crate) fn take_for_report(payload: &(dyn Any + Send)) -> Option<Capture> {
+    STASH
+        .try_with(|stash| {
+            match std::mem::replace(&mut *stash.borrow_mut(), Stash::Reported) {
+                Stash::Pending { capture, .. } => Some(capture),
+                Stash::Reported => None,
+                Stash::Empty => Some(Capture::from_payload(payload)),
+            }
+        })
+        .unwrap_or_else(|_| Some(Capture::from_payload(payload)))
+}
+
+/// Called when a worker returns normally: a panic still pending was caught by user
+/// code inside the worker, and gets the message the default hook held back.
+/// `outermost` clears the stash for the next worker on this thread.
+pub(crate) fn settle(outermost: bool) {
+    let _ = STASH.try_with(|stash| {
+        let mut stash = stash.borrow_mut();
+        if let Stash::Pending { capture, held_back } = &*stash {
+            if *held_back {
+                capture.print_like_default_hook();
+            }
+            *stash = Stash::Empty;
+        } else if outermost {
+            *stash = Stash::Empty;
+        }
+    });
+}
+
+/// Called when the outermost worker on a thread starts: forget an old panic.
+pub(crate) fn reset() {
+    let _ = STASH.try_with(|stash| *stash.borrow_mut() = Stash::Empty);
+}

@@ -1,0 +1,37 @@
+//! The one door generated code uses: `::fate::__private`.
+//!
+//! Not a public API: names here change in any release. Everything the macro emits
+//! calls one of these, so the expansion stays short and the logic is type-checked
+//! once, here.
+
+use crate::worker::{self, WorkerName};
+
+pub use crate::exit::{run_main, MainOptions, MainOutput};
+pub use crate::outcome::Returned;
+
+/// The traits and the probe that classify a worker's return value; generated code
+/// glob-imports this module inside the inspecting closure only.
+pub mod probe {
+    pub use crate::outcome::{
+        DebugError, DisplayError, DynError, NotAResult, OpaqueError, Probe, SendSyncDynError,
+        StdErrorType,
+    };
+}
+
+/// A supervised call of the worker `name`: `body` is the function's body as a
+/// closure, `inspect` finds an `Err` in its value (see [`probe`]).
+#[inline]
+pub fn worker<R>(
+    name: &'static str,
+    body: impl FnOnce() -> R,
+    inspect: impl FnOnce(&R) -> Option<Returned>,
+) -> R {
+    worker::run(WorkerName::Named(name), body, inspect)
+}
+
+/// A supervised call whose value is never an error (no return type, `()`, or
+/// `impl Trait`).
+#[inline]
+pub fn worker_plain<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
+    worker::run(WorkerName::Named(name), body, |_| None)
+}

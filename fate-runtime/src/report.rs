@@ -1,0 +1,280 @@
+//! `fate::Error`: the report of a supervised program's first failure.
+
+use std::backtrace::{Backtrace, BacktraceStatus};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+/// How a worker failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The worker panicked.
+    Panic,
+    /// The worker returned `Err`.
+    Error,
+}
+
+/// Where a panic happened: file, line and column, as Rust's panic message shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    file: Cow<'static, str>,
+    line: u32,
+    column: u32,
+}
+
+impl Location {
+    pub(crate) fn from_std(location: &std::panic::Location<'_>) -> Self {
+        Location {
+            file: Cow::Owned(location.file().to_owned()),
+            line: location.line(),
+            column: location.column(),
+        }
+    }
+
+    /// The source file, as the compiler names it (e.g. `src/main.rs`).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The line, starting at 1.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The column, starting at 1.
+    pub fn column(&self) -> u32 {
+        self.column
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// One failure of one worker, as the runtime records it.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) worker: Cow<'static, str>,
+    pub(crate) kind: FailureKind,
+    pub(crate) message: String,
+    /// The `source()` chain of a returned error, outermost first, as text.
+    pub(crate) chain: Vec<String>,
+    pub(crate) location: Option<Location>,
+    pub(crate) thread: Option<String>,
+    pub(crate) backtrace: Option<Backtrace>,
+}
+
+impl Failure {
+    /// The one-line summary that `Display` prints.
+    fn summary(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.kind, &self.location) {
+            (FailureKind::Panic, Some(location)) => write!(
+                f,
+                "worker `{}` panicked at {}: {}",
+                self.worker, location, self.message
+            ),
+            (FailureKind::Panic, None) => {
+                write!(f, "worker `{}` panicked: {}", self.worker, self.message)
+            }
+            (FailureKind::Error, _) => {
+                write!(f, "worker `{}` failed: {}", self.worker, self.message)
+            }
+        }
+    }
+}
+
+/// How many later failures a report lists one by one; the rest are only counted.
+pub(crate) const LISTED_OTHERS: usize = 8;
+
+/// The report of a supervised program's first failure.
+///
+/// This is what `main` returns (or what the runtime prints, when `main` is blocked)
+/// when a supervised worker panics or returns `Err`. It is built from the **first**
+/// failure; failures that came after it are counted ([`Error::others`]) and listed
+/// briefly by `Debug`.
+///
+/// - `Display` is one line: ``worker `consume` panicked at src/main.rs:14:9: bad record 7``.
+/// - `Debug`, which is what `main` prints after `Error: `, adds the thread, the error
+///   chain, the backtrace when one was captured, and the later failures.
+/// - [`source()`](std::error::Error::source) yields the worker's error chain (captured as
+///   text), so `anyhow` and `eyre` print it too.
+///
+/// `Error` is cheap to clone: the report is shared.
+#[derive(Clone)]
+pub struct Error {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    first: Failure,
+    /// The first few later failures, in the order they happened.
+    listed: Vec<Failure>,
+    others: usize,
+    /// `first.chain` as linked errors, so that `source()` can lend them out.
+    chain: Option<ChainLink>,
+}
+
+impl Error {
+    pub(crate) fn new(first: Failure, listed: Vec<Failure>, others: usize) -> Self {
+        let chain = ChainLink::build(&first.chain);
+        Error {
+            inner: Arc::new(Inner {
+                first,
+                listed,
+                others,
+                chain,
+            }),
+        }
+    }
+
+    /// The name of the worker that failed first (the function's name, or its `name = "..."`).
+    pub fn worker(&self) -> &str {
+        &self.inner.first.worker
+    }
+
+    /// Whether the worker panicked or returned `Err`.
+    pub fn kind(&self) -> FailureKind {
+        self.inner.first.kind
+    }
+
+    /// The panic message, or the `Display` of the returned error.
+    ///
+    /// A panic whose payload is neither `&str` nor `String` (`std::panic::panic_any(42)`)
+    /// reads `Box<dyn Any>`, as in Rust's own panic message.
+    pub fn message(&self) -> &str {
+        &self.inner.first.message
+    }
+
+    /// Where the panic happened. `None` for a returned error, and for a panic whose
+    /// location fate could not see (another panic hook replaced fate's without
+    /// calling it).
+    pub fn location(&self) -> Option<&Location> {
+        self.inner.first.location.as_ref()
+    }
+
+    /// The name of the thread the worker failed on, if it had one.
+    pub fn thread(&self) -> Option<&str> {
+        self.inner.first.thread.as_deref()
+    }
+
+    /// The backtrace of the panic, when `RUST_LIB_BACKTRACE` or `RUST_BACKTRACE` asked
+    /// for one (see [`std::backtrace::Backtrace::capture`]). Frames are captured at the
+    /// panic and resolved to names only when printed.
+    pub fn backtrace(&self) -> Option<&Backtrace> {
+        self.inner
+            .first
+            .backtrace
+            .as_ref()
+            .filter(|bt| bt.status() == BacktraceStatus::Captured)
+    }
+
+    /// How many failures came after the first one, until the report was made.
+    pub fn others(&self) -> usize {
+        self.inner.others
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.first.summary(f)
+    }
+}
+
+struct Summary<'a>(&'a Failure);
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.summary(f)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let first = &self.inner.first;
+        first.summary(f)?;
+        if let Some(thread) = &first.thread {
+            write!(f, "\n  thread: {thread}")?;
+        } else if first.kind == FailureKind::Panic {
+            write!(f, "\n  thread: <unnamed>")?;
+        }
+        if !first.chain.is_empty() {
+            write!(f, "\n\nCaused by:")?;
+            if first.chain.len() == 1 {
+                write!(f, "\n    {}", first.chain[0])?;
+            } else {
+                for (i, cause) in first.chain.iter().enumerate() {
+                    write!(f, "\n    {i}: {cause}")?;
+                }
+            }
+        }
+        if let Some(backtrace) = self.backtrace() {
+            write!(f, "\n\nStack backtrace:\n{backtrace}")?;
+        }
+        if self.inner.others > 0 {
+            let others = self.inner.others;
+            let plural = if others == 1 { "" } else { "s" };
+            write!(f, "\n\nand {others} more failure{plural}:")?;
+            for failure in &self.inner.listed {
+                write!(f, "\n    {}", Summary(failure))?;
+            }
+            if others > self.inner.listed.len() {
+                write!(f, "\n    ...")?;
+            }
+        }
+        let asked_for_backtrace = first
+            .backtrace
+            .as_ref()
+            .is_some_and(|bt| bt.status() != BacktraceStatus::Disabled);
+        if first.kind == FailureKind::Panic && !asked_for_backtrace {
+            write!(
+                f,
+                "\n\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .chain
+            .as_ref()
+            .map(|link| link as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// One error of a worker's `source()` chain, kept as text.
+#[derive(Debug)]
+struct ChainLink {
+    text: String,
+    next: Option<Box<ChainLink>>,
+}
+
+impl ChainLink {
+    fn build(chain: &[String]) -> Option<ChainLink> {
+        chain.iter().rev().fold(None, |next, text| {
+            Some(ChainLink {
+                text: text.clone(),
+                next: next.map(Box::new),
+            })
+        })
+    }
+}
+
+impl fmt::Display for ChainLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for ChainLink {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.next
+            .as_deref()
+            .map(|link| link as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,0 +1,375 @@
+//! A root: the state a supervisor keeps, how failures reach it, and how it waits.
+//!
+//! Every wait here is a condition-variable wait on the root's one mutex, woken by the
+//! event it waits for (a failure, the body finishing, the last running worker leaving)
+//! or by its deadline; nothing polls.
+
+use std::fmt;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::registry::{self, Registration};
+use crate::report::{Error, Failure, LISTED_OTHERS};
+use crate::sync::{lock, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::worker::{self, WorkerName};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RootKind {
+    /// `#[supervised] fn main`: prints and ends the process.
+    Main,
+    /// `fate::Supervisor`: returns its result to the caller, prints nothing.
+    Supervisor,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    first: Option<Failure>,
+    failed_at: Option<Instant>,
+    listed: Vec<Failure>,
+    others: usize,
+    body_done: bool,
+    /// The report has been made: later failures are no longer absorbed.
+    sealed: bool,
+}
+
+pub(crate) struct Root {
+    kind: RootKind,
+    grace: Duration,
+    wait: bool,
+    /// Supervised calls in progress under this root, on any thread.
+    running: AtomicUsize,
+    /// Set once somebody waits for `running` to reach zero; only then do workers
+    /// leaving take the lock to wake them.
+    watching_running: AtomicBool,
+    cancelled: AtomicBool,
+    collecting: AtomicBool,
+    claimed: AtomicBool,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl fmt::Debug for Root {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Root")
+            .field("kind", &self.kind)
+            .field("running", &self.running.load(Ordering::Relaxed))
+            .field("cancelled", &self.cancelled.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Root {
+    pub(crate) fn new(kind: RootKind, grace: Duration, wait: bool) -> Self {
+        Root {
+            kind,
+            grace,
+            wait,
+            running: AtomicUsize::new(0),
+            watching_running: AtomicBool::new(false),
+            cancelled: AtomicBool::new(false),
+            collecting: AtomicBool::new(true),
+            claimed: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Whether a failure reported now still makes it into this root's report.
+    pub(crate) fn is_collecting(&self) -> bool {
+        self.collecting.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn worker_entered(&self) {
+        self.running.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn worker_left(&self) {
+        let before = self.running.fetch_sub(1, Ordering::SeqCst);
+        // SeqCst pairs with `wait_until`: either it sees the new count, or this sees
+        // its flag and wakes it (after taking the lock, so it is already waiting).
+        if before == 1 && self.watching_running.load(Ordering::SeqCst) {
+            drop(lock(&self.state));
+            self.changed.notify_all();
+        }
+    }
+
+    /// Records a failure. The first one cancels the root and wakes everyone waiting
+    /// on it; later ones are counted. Returns `false` if the report was already made.
+    pub(crate) fn fail(&self, failure: Failure) -> bool {
+        let mut state = lock(&self.state);
+        if state.sealed {
+            return false;
+        }
+        if state.first.is_some() {
+            state.others += 1;
+            if state.listed.len() < LISTED_OTHERS {
+                state.listed.push(failure);
+            }
+            return true;
+        }
+        let notice = (self.kind == RootKind::Main && !self.grace.is_zero())
+            .then(|| format!("fate: worker `{}` failed; cancelling, and giving the others up to {} to finish", failure.worker, DisplayDuration(self.grace)));
+        state.first = Some(failure);
+        state.failed_at = Some(Instant::now());
+        self.cancelled.store(true, Ordering::Release);
+        drop(state);
+        self.changed.notify_all();
+        if let Some(notice) = notice {
+            let _ = writeln!(std::io::stderr(), "{notice}");
+        }
+        true
+    }
+
+    /// Records `failure` and makes the report at once (under `panic = "abort"`, where
+    /// the process ends as soon as the panic hook returns).
+    pub(crate) fn report_now(&self, failure: Failure) -> Error {
+        let kept = Failure {
+            worker: failure.worker.clone(),
+            kind: failure.kind,
+            message: failure.message.clone(),
+            chain: failure.chain.clone(),
+            location: failure.location.clone(),
+            thread: failure.thread.clone(),
+            backtrace: None,
+        };
+        if self.fail(failure) {
+            if let Some(error) = self.seal() {
+                return error;
+            }
+        }
+        Error::new(kept, Vec::new(), 0)
+    }
+
+    /// The body has returned (or panicked, which was reported as a failure first).
+    pub(crate) fn body_finished(&self) {
+        lock(&self.state).body_done = true;
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn body_is_done(&self) -> bool {
+        lock(&self.state).body_done
+    }
+
+    /// Waits until a failure is recorded or the body is done; `true` for a failure.
+    pub(crate) fn wait_for_failure_or_body(&self) -> bool {
+        self.wait_until(None, false, |state, _| state.first.is_some() || state.body_done);
+        lock(&self.state).first.is_some()
+    }
+
+    /// Waits until a failure is recorded; `false` if the report was sealed first
+    /// (the program ended without one).
+    pub(crate) fn wait_for_failure(&self) -> bool {
+        self.wait_until(None, false, |state, _| state.first.is_some() || state.sealed);
+        lock(&self.state).first.is_some()
+    }
+
+    /// Once the body is done (successfully, when `wants_wait`): waits for what the
+    /// options ask. With `wait`, until the running workers have finished or one fails;
+    /// after a failure, until the body and every running worker have finished or the
+    /// grace period is over. Returns whether everything finished.
+    pub(crate) fn settle(&self, wants_wait: bool) -> bool {
+        if wants_wait && self.wait {
+            self.wait_until(None, true, |state, running| {
+                state.first.is_some() || running == 0
+            });
+        }
+        self.wait_out_grace()
+    }
+
+    /// After a failure: waits until the body and every running worker have finished,
+    /// or the grace period (counted from the failure) is over. Returns whether all
+    /// finished; with no failure, whether the body is done.
+    pub(crate) fn wait_out_grace(&self) -> bool {
+        let failed_at = lock(&self.state).failed_at;
+        let deadline = failed_at.and_then(|at| at.checked_add(self.grace));
+        if failed_at.is_some() {
+            return self.wait_until(deadline, true, |state, running| {
+                state.body_done && running == 0
+            });
+        }
+        lock(&self.state).body_done
+    }
+
+    /// Stops collecting and returns the report, if there was a failure.
+    pub(crate) fn seal(&self) -> Option<Error> {
+        let mut state = lock(&self.state);
+        state.sealed = true;
+        self.collecting.store(false, Ordering::Release);
+        let first = state.first.take()?;
+        let listed = std::mem::take(&mut state.listed);
+        let error = Error::new(first, listed, state.others);
+        drop(state);
+        self.changed.notify_all();
+        Some(error)
+    }
+
+    /// Claims the right to end the program. Exactly one caller ever gets `true`.
+    pub(crate) fn claim(&self) -> bool {
+        !self.claimed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Blocks until cancelled or `timeout` passes; returns whether cancelled.
+    pub(crate) fn wait_cancelled(&self, timeout: Duration) -> bool {
+        if self.is_cancelled() {
+            return true;
+        }
+        let deadline = Instant::now().checked_add(timeout);
+        self.wait_until(deadline, false, |_, _| self.is_cancelled())
+    }
+
+    fn wait_until(
+        &self,
+        deadline: Option<Instant>,
+        counts_running: bool,
+        mut done: impl FnMut(&State, usize) -> bool,
+    ) -> bool {
+        if counts_running {
+            self.watching_running.store(true, Ordering::SeqCst);
+        }
+        let mut state = lock(&self.state);
+        loop {
+            if done(&state, self.running.load(Ordering::SeqCst)) {
+                return true;
+            }
+            state = match deadline {
+                None => self
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    self.changed
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+}
+
+/// A duration the way a person writes it in `grace = "..."`.
+pub(crate) struct DisplayDuration(pub(crate) Duration);
+
+impl fmt::Display for DisplayDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms % 60_000 == 0 && ms > 0 {
+            write!(f, "{}m", ms / 60_000)
+        } else if ms % 1000 == 0 {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+/// A root as a value: runs a body and returns as soon as it finishes or a supervised
+/// worker fails.
+///
+/// For tests, benches, libraries, and programs that prefer no macro. The body runs on
+/// a thread of its own (so it must be `Send + 'static`); workers it starts with
+/// [`fate::spawn`](crate::spawn) report here, and so do workers on threads started any
+/// other way while this is the process root (see the crate docs on which root a worker
+/// reports to).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[fate::supervised]
+/// fn parse(line: &str) -> Result<u32, std::num::ParseIntError> {
+///     line.trim().parse()
+/// }
+///
+/// let result = fate::Supervisor::new()
+///     .grace(Duration::from_millis(100))
+///     .run(|| {
+///         let worker = fate::spawn(|| parse("x7"));
+///         let _ = worker.join();
+///         loop {
+///             std::thread::park(); // blocked forever: run() returns anyway
+///         }
+///     });
+/// let error = result.unwrap_err();
+/// assert_eq!(error.worker(), "parse");
+/// assert_eq!(error.message(), "invalid digit found in string");
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use = "a Supervisor does nothing until `run` is called"]
+pub struct Supervisor {
+    grace: Duration,
+    wait: bool,
+}
+
+impl Supervisor {
+    /// A supervisor with no grace period that does not wait for workers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// On a failure, cancel, then wait until the body and every running supervised
+    /// worker have finished, or until `grace` is over, before returning. Default: zero.
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// After the body finishes successfully, also wait for the supervised workers that
+    /// are running to finish (a failure still returns early). Default: `false`.
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Runs `body` on a new thread and returns its value, or the report of the first
+    /// worker failure, whichever comes first. A panic in the body itself is a failure
+    /// of the worker named `body`.
+    ///
+    /// A body that is still running when `run` returns is left behind: it is never
+    /// joined, and [`fate::is_cancelled`](crate::is_cancelled) tells it to stop.
+    pub fn run<T, F>(self, body: F) -> Result<T, Error>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        crate::panic::install_hook();
+        let root = Arc::new(Root::new(RootKind::Supervisor, self.grace, self.wait));
+        let _registration = Registration::new(&root, false);
+        let slot = Arc::new(Mutex::new(None));
+        {
+            let root = root.clone();
+            let slot = slot.clone();
+            std::thread::Builder::new()
+                .spawn(move || {
+                    registry::set_thread_root(Some(root.clone()));
+                    let value = worker::run_body(&root, WorkerName::Named("body"), body);
+                    *lock(&slot) = value;
+                    root.body_finished();
+                })
+                .expect("fate: could not spawn the thread for Supervisor::run's body");
+        }
+        root.wait_for_failure_or_body();
+        let body_returned = lock(&slot).is_some();
+        root.settle(body_returned);
+        match root.seal() {
+            Some(error) => Err(error),
+            None => match lock(&slot).take() {
+                Some(value) => Ok(value),
+                // Unreachable in practice: a body that panics is reported first.
+                None => Err(Error::new(
+                    crate::panic::Capture::from_payload(&"the body panicked")
+                        .into_failure("body".into()),
+                    Vec::new(),
+                    0,
+                )),
+            },
+        }
+    }
+}

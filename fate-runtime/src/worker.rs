@@ -1,0 +1,166 @@
+//! What a supervised call does on entry and exit: the hot path.
+//!
+//! A call finds its root (a thread-local read when there is none), counts itself as
+//! running, runs the body under `catch_unwind`, reports a panic or an `Err`, and
+//! leaves. A panic is reported and then resumed, and an `Err` is returned unchanged:
+//! fate observes, it never changes what a function does.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::outcome::Returned;
+use crate::registry;
+use crate::supervisor::Root;
+use crate::sync::Arc;
+
+/// A worker's name as the report shows it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WorkerName {
+    /// The function's name, or its `name = "..."`.
+    Named(&'static str),
+    /// A closure started by `fate::spawn` at this place.
+    Spawned(&'static panic::Location<'static>),
+}
+
+impl WorkerName {
+    pub(crate) fn to_cow(self) -> Cow<'static, str> {
+        match self {
+            WorkerName::Named(name) => Cow::Borrowed(name),
+            spawned => Cow::Owned(spawned.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for WorkerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorkerName::Named(name) => f.write_str(name),
+            WorkerName::Spawned(at) => write!(f, "fate::spawn at {at}"),
+        }
+    }
+}
+
+thread_local! {
+    /// The innermost supervised call running on this thread.
+    static FRAME: Cell<Option<WorkerName>> = const { Cell::new(None) };
+}
+
+/// The innermost supervised call on this thread, if any (for the panic hook).
+pub(crate) fn current_frame() -> Option<WorkerName> {
+    FRAME.try_with(Cell::get).ok().flatten()
+}
+
+/// Runs a supervised call: `body` is the function's body, `inspect` tells whether its
+/// value is an `Err` to report.
+#[inline]
+pub(crate) fn run<R>(
+    name: WorkerName,
+    body: impl FnOnce() -> R,
+    inspect: impl FnOnce(&R) -> Option<Returned>,
+) -> R {
+    let Some(root) = registry::current_root() else {
+        // No supervisor anywhere: exactly the plain function.
+        return body();
+    };
+    let frame = Frame::enter(root, name);
+    match panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => {
+            if let Some(returned) = inspect(&value) {
+                frame.root.fail(returned.into_failure(name.to_cow()));
+            }
+            frame.leave_normally();
+            value
+        }
+        Err(payload) => {
+            frame.report_panic(&*payload);
+            drop(frame);
+            panic::resume_unwind(payload)
+        }
+    }
+}
+
+/// Runs a root's body as the worker `name`, reporting a panic as its failure instead
+/// of resuming it. `None` if the body panicked.
+pub(crate) fn run_body<R>(root: &Arc<Root>, name: WorkerName, body: impl FnOnce() -> R) -> Option<R> {
+    let frame = Frame::enter(root.clone(), name);
+    match panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => {
+            frame.leave_normally();
+            Some(value)
+        }
+        Err(payload) => {
+            frame.report_panic(&*payload);
+            drop(frame);
+            // Dropping a payload can itself panic; the report is already made.
+            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            None
+        }
+    }
+}
+
+/// One supervised call in progress: counted as running, and the innermost frame of
+/// its thread, until dropped.
+struct Frame {
+    root: Arc<Root>,
+    name: WorkerName,
+    outer: Option<WorkerName>,
+}
+
+impl Frame {
+    fn enter(root: Arc<Root>, name: WorkerName) -> Self {
+        let outer = FRAME.try_with(|frame| frame.replace(Some(name))).ok().flatten();
+        if outer.is_none() {
+            crate::panic::reset();
+        }
+        root.worker_entered();
+        Frame { root, name, outer }
+    }
+
+    fn report_panic(&self, payload: &(dyn std::any::Any + Send)) {
+        if let Some(capture) = crate::panic::take_for_report(payload) {
+            self.root.fail(capture.into_failure(self.name.to_cow()));
+        }
+    }
+
+    fn leave_normally(self) {
+        crate::panic::settle(self.outer.is_none());
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        let _ = FRAME.try_with(|frame| frame.set(self.outer));
+        self.root.worker_left();
+    }
+}
+
+/// Spawns a thread like [`std::thread::spawn`], carrying the current root into it.
+///
+/// The new thread reports to the root that is current where `spawn` is called, so
+/// roots that run side by side in one process (parallel tests using
+/// [`Supervisor`](crate::Supervisor)) never see each other's failures. A panic in `f`
+/// is reported even when `f` calls no supervised function; its worker is named after
+/// the place of the call (``fate::spawn at src/main.rs:12:5``).
+///
+/// With no root current, this is exactly `std::thread::spawn`.
+///
+/// # Panics
+///
+/// Like `std::thread::spawn`, if the operating system cannot create a thread.
+#[track_caller]
+pub fn spawn<F, T>(f: F) -> std::thread::JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let name = WorkerName::Spawned(panic::Location::caller());
+    match registry::current_root() {
+        None => std::thread::spawn(f),
+        Some(root) => std::thread::spawn(move || {
+            registry::set_thread_root(Some(root));
+            run(name, f, |_| None)
+        }),
+    }
+}
