@@ -137,7 +137,10 @@ impl Capture {
     fn print_like_default_hook(&self) {
         let thread = self.thread.as_deref().unwrap_or("<unnamed>");
         let mut text = match &self.location {
-            Some(location) => format!("\nthread '{thread}' panicked at {location}:\n{}", self.message),
+            Some(location) => format!(
+                "\nthread '{thread}' panicked at {location}:\n{}",
+                self.message
+            ),
             None => format!("\nthread '{thread}' panicked:\n{}", self.message),
         };
         match self.backtrace.status() {
@@ -187,13 +190,13 @@ thread_local! {
 /// already reported it.
 pub(crate) fn take_for_report(payload: &(dyn Any + Send)) -> Option<Capture> {
     STASH
-        .try_with(|stash| {
-            match std::mem::replace(&mut *stash.borrow_mut(), Stash::Reported) {
+        .try_with(
+            |stash| match std::mem::replace(&mut *stash.borrow_mut(), Stash::Reported) {
                 Stash::Pending { capture, .. } => Some(capture),
                 Stash::Reported => None,
                 Stash::Empty => Some(Capture::from_payload(payload)),
-            }
-        })
+            },
+        )
         .unwrap_or_else(|_| Some(Capture::from_payload(payload)))
 }
 

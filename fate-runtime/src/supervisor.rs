@@ -111,8 +111,13 @@ impl Root {
             }
             return true;
         }
-        let notice = (self.kind == RootKind::Main && !self.grace.is_zero())
-            .then(|| format!("fate: worker `{}` failed; cancelling, and giving the others up to {} to finish", failure.worker, DisplayDuration(self.grace)));
+        let notice = (self.kind == RootKind::Main && !self.grace.is_zero()).then(|| {
+            format!(
+                "fate: worker `{}` failed; cancelling, and giving the others up to {} to finish",
+                failure.worker,
+                DisplayDuration(self.grace)
+            )
+        });
         state.first = Some(failure);
         state.failed_at = Some(Instant::now());
         self.cancelled.store(true, Ordering::Release);
@@ -156,14 +161,18 @@ impl Root {
 
     /// Waits until a failure is recorded or the body is done; `true` for a failure.
     pub(crate) fn wait_for_failure_or_body(&self) -> bool {
-        self.wait_until(None, false, |state, _| state.first.is_some() || state.body_done);
+        self.wait_until(None, false, |state, _| {
+            state.first.is_some() || state.body_done
+        });
         lock(&self.state).first.is_some()
     }
 
     /// Waits until a failure is recorded; `false` if the report was sealed first
     /// (the program ended without one).
     pub(crate) fn wait_for_failure(&self) -> bool {
-        self.wait_until(None, false, |state, _| state.first.is_some() || state.sealed);
+        self.wait_until(None, false, |state, _| {
+            state.first.is_some() || state.sealed
+        });
         lock(&self.state).first.is_some()
     }
 

@@ -13,5 +13,7 @@ pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// is a handful of assignments), and the runtime runs inside panic hooks and
 /// unwinding paths where a second panic would abort the process.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -83,7 +83,11 @@ pub(crate) fn run<R>(
 
 /// Runs a root's body as the worker `name`, reporting a panic as its failure instead
 /// of resuming it. `None` if the body panicked.
-pub(crate) fn run_body<R>(root: &Arc<Root>, name: WorkerName, body: impl FnOnce() -> R) -> Option<R> {
+pub(crate) fn run_body<R>(
+    root: &Arc<Root>,
+    name: WorkerName,
+    body: impl FnOnce() -> R,
+) -> Option<R> {
     let frame = Frame::enter(root.clone(), name);
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
@@ -110,7 +114,10 @@ struct Frame {
 
 impl Frame {
     fn enter(root: Arc<Root>, name: WorkerName) -> Self {
-        let outer = FRAME.try_with(|frame| frame.replace(Some(name))).ok().flatten();
+        let outer = FRAME
+            .try_with(|frame| frame.replace(Some(name)))
+            .ok()
+            .flatten();
         if outer.is_none() {
             crate::panic::reset();
         }

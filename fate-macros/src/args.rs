@@ -1,0 +1,253 @@
+//! The options: `name = "..."`, `grace = "..."`, `wait`, `crate = "..."`.
+//!
+//! Parsed by hand over the token trees, one comma-separated option at a time, so that
+//! every mistake is reported at once, each spanned on its own tokens.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::LitStr;
+
+const OPTIONS: &str = "`name = \"...\"`, `grace = \"...\"`, `wait` or `crate = \"...\"`";
+
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) grace: Option<Grace>,
+    pub(crate) wait: Option<Span>,
+    pub(crate) krate: Option<syn::Path>,
+}
+
+pub(crate) struct Grace {
+    pub(crate) span: Span,
+    pub(crate) millis: u64,
+}
+
+/// Collects errors and combines them into one `syn::Error` at the end.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+    let mut args = Args::default();
+    for option in split_commas(tokens) {
+        if let Err(error) = parse_option(&option, &mut args) {
+            errors.push(error);
+        }
+    }
+    args
+}
+
+fn split_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
+    let mut options = vec![Vec::new()];
+    for token in tokens {
+        match &token {
+            TokenTree::Punct(p) if p.as_char() == ',' => options.push(Vec::new()),
+            _ => options.last_mut().expect("never empty").push(token),
+        }
+    }
+    options.retain(|option| !option.is_empty());
+    options
+}
+
+fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
+    let key = match &option[0] {
+        TokenTree::Ident(ident) => ident.clone(),
+        other => {
+            return Err(syn::Error::new(
+                other.span(),
+                format!("expected an option: {OPTIONS}"),
+            ))
+        }
+    };
+    let key_name = key.to_string();
+    let value = match option.get(1) {
+        None => None,
+        Some(TokenTree::Punct(eq)) if eq.as_char() == '=' => match &option[2..] {
+            [value] => Some(value),
+            [] => {
+                return Err(syn::Error::new(
+                    eq.span(),
+                    format!("expected a value after `{key_name} =`"),
+                ))
+            }
+            [_, extra, ..] => {
+                return Err(syn::Error::new(
+                    extra.span(),
+                    "unexpected tokens: options are separated by commas",
+                ))
+            }
+        },
+        Some(other) => {
+            return Err(syn::Error::new(
+                other.span(),
+                format!("expected `=` or `,` after `{key_name}`"),
+            ))
+        }
+    };
+    let string = |value: Option<&TokenTree>, example: &str| -> syn::Result<LitStr> {
+        let Some(value) = value else {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("`{key_name}` needs a value, as in `{key_name} = {example}`"),
+            ));
+        };
+        syn::parse2::<LitStr>(unwrap_none_group(value)).map_err(|_| {
+            syn::Error::new(
+                value.span(),
+                format!("expected a string, as in `{key_name} = {example}`"),
+            )
+        })
+    };
+    let duplicate = || syn::Error::new(key.span(), format!("`{key_name}` set multiple times"));
+    match key_name.as_str() {
+        "name" => {
+            let lit = string(value, "\"consumer\"")?;
+            if lit.value().is_empty() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "a worker's name cannot be empty",
+                ));
+            }
+            if args.name.replace(lit).is_some() {
+                return Err(duplicate());
+            }
+        }
+        "grace" => {
+            let lit = string(value, "\"2s\"")?;
+            let millis = parse_duration(&lit.value()).map_err(|why| {
+                syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "invalid grace period {:?}: {why}; write a number and a unit, as in \
+                         \"500ms\", \"2s\" or \"1m\"",
+                        lit.value()
+                    ),
+                )
+            })?;
+            let grace = Grace {
+                span: lit.span(),
+                millis,
+            };
+            if args.grace.replace(grace).is_some() {
+                return Err(duplicate());
+            }
+        }
+        "wait" => {
+            if let Some(value) = value {
+                return Err(syn::Error::new(
+                    value.span(),
+                    "`wait` takes no value: write `wait` to wait for running workers, or leave it out",
+                ));
+            }
+            if args.wait.replace(key.span()).is_some() {
+                return Err(duplicate());
+            }
+        }
+        "crate" => {
+            let lit = string(value, "\"::fate\"")?;
+            let path = lit.parse::<syn::Path>().map_err(|_| {
+                syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "expected a path to the fate crate, as in `crate = \"::fate\"`, found {:?}",
+                        lit.value()
+                    ),
+                )
+            })?;
+            if args.krate.replace(path).is_some() {
+                return Err(duplicate());
+            }
+        }
+        _ => {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("unknown option `{key_name}`; expected {OPTIONS}"),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Literals that come through `macro_rules!` are wrapped in invisible groups.
+fn unwrap_none_group(token: &TokenTree) -> TokenStream {
+    match token {
+        TokenTree::Group(group) if group.delimiter() == Delimiter::None => group.stream(),
+        other => other.clone().into(),
+    }
+}
+
+/// Parses `"0"`, `"500ms"`, `"2s"`, `"1.5s"`, `"1m"` into milliseconds.
+pub(crate) fn parse_duration(text: &str) -> Result<u64, &'static str> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(0);
+    }
+    let (number, unit_ms) = if let Some(number) = text.strip_suffix("ms") {
+        (number, 1)
+    } else if let Some(number) = text.strip_suffix('s') {
+        (number, 1000)
+    } else if let Some(number) = text.strip_suffix('m') {
+        (number, 60_000)
+    } else {
+        return Err("missing unit (ms, s or m)");
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || number.ends_with('.') {
+        return Err("not a number");
+    }
+    let whole: u64 = whole.parse().map_err(|_| "too large")?;
+    let mut millis = whole.checked_mul(unit_ms).ok_or("too large")?;
+    if !fraction.is_empty() {
+        if unit_ms == 1 {
+            return Err("milliseconds must be whole");
+        }
+        if fraction.len() > 6 {
+            return Err("more precise than a millisecond");
+        }
+        let divisor = 10u64.pow(fraction.len() as u32);
+        let fraction: u64 = fraction.parse().map_err(|_| "not a number")?;
+        let scaled = fraction * unit_ms;
+        if scaled % divisor != 0 {
+            return Err("more precise than a millisecond");
+        }
+        millis = millis.checked_add(scaled / divisor).ok_or("too large")?;
+    }
+    Ok(millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0"), Ok(0));
+        assert_eq!(parse_duration("500ms"), Ok(500));
+        assert_eq!(parse_duration("2s"), Ok(2000));
+        assert_eq!(parse_duration("1.5s"), Ok(1500));
+        assert_eq!(parse_duration("0.25s"), Ok(250));
+        assert_eq!(parse_duration("1m"), Ok(60_000));
+        assert_eq!(parse_duration("0.5m"), Ok(30_000));
+        assert!(parse_duration("2").is_err());
+        assert!(parse_duration("2x").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("1.s").is_err());
+        assert!(parse_duration(".5s").is_err());
+        assert!(parse_duration("1.5ms").is_err());
+        assert!(parse_duration("0.0001s").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("99999999999999999999s").is_err());
+    }
+}

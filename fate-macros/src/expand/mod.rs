@@ -1,0 +1,49 @@
+//! The last stage: writes the supervised function.
+//!
+//! The signature is re-emitted verbatim and the body becomes a closure handed to the
+//! runtime, so `return` and `?` keep their meaning and the runtime sees the value.
+
+mod root;
+mod worker;
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use crate::args::{self, Errors};
+use crate::item::ItemFn;
+use crate::validate::{self, Role};
+
+/// `#[supervised(args)] item`, from tokens to tokens.
+///
+/// Never panics; on any misuse, returns the item unchanged plus `compile_error!`s, so
+/// the user's code still type-checks and completes in the IDE.
+pub(crate) fn supervised(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(item_fn) => item_fn,
+        Err(error) => return with_errors(item, error),
+    };
+    let mut errors = Errors::default();
+    let args = args::parse(args, &mut errors);
+    let role = validate::check(&args, &item_fn, &mut errors);
+    if let Err(error) = errors.finish() {
+        return with_errors(item, error);
+    }
+    let krate = args
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::fate), |path| quote!(#path));
+    match role {
+        Role::Root => root::expand(&item_fn, &args, &krate),
+        Role::Worker => worker::expand(&item_fn, &args, &krate),
+    }
+}
+
+fn with_errors(item: TokenStream, error: syn::Error) -> TokenStream {
+    let errors = error.into_compile_error();
+    quote!(#item #errors)
+}
+
+/// A name for generated bindings that user code cannot see or shadow.
+fn private_ident(name: &str) -> proc_macro2::Ident {
+    proc_macro2::Ident::new(name, Span::mixed_site())
+}

@@ -1,0 +1,60 @@
+//! `#[supervised] fn main`.
+//!
+//! ```text
+//! // Input:
+//! #[fate::supervised(grace = "2s")]
+//! fn main() -> Result<(), fate::Error> { body }
+//!
+//! // Output:
+//! fn main() -> Result<(), fate::Error> {
+//!     ::fate::__private::run_main(
+//!         ::fate::__private::MainOptions { grace: ::core::time::Duration::from_millis(2000), wait: false },
+//!         || -> Result<(), fate::Error> { body },
+//!     )
+//! }
+//! ```
+//!
+//! The body stays on the main thread (`run_main` calls the closure there), so
+//! thread-locals, GUI toolkits and non-`Send` return types keep working.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::ReturnType;
+
+use crate::args::Args;
+use crate::item::ItemFn;
+
+pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenStream {
+    let attrs = item.all_attrs();
+    let vis = &item.vis;
+    let sig = &item.sig;
+    let body = item.body_tokens();
+    let options = if args.grace.is_none() && args.wait.is_none() {
+        quote!(#krate::__private::MainOptions::default())
+    } else {
+        let millis = args.grace.as_ref().map_or(0, |grace| grace.millis);
+        let wait = args.wait.is_some();
+        quote! {
+            #krate::__private::MainOptions {
+                grace: ::core::time::Duration::from_millis(#millis),
+                wait: #wait,
+            }
+        }
+    };
+    let closure = match &sig.output {
+        ReturnType::Default => quote!(|| #body),
+        ReturnType::Type(arrow, ty) => quote!(|| #arrow #ty #body),
+    };
+    // Spanned on the return type, so that an unsupported type is reported there.
+    let run_main = match &sig.output {
+        ReturnType::Default => quote!(#krate::__private::run_main),
+        ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> #krate::__private::run_main),
+    };
+    quote! {
+        #attrs
+        #vis #sig {
+            #run_main(#options, #closure)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! `#[supervised]` on a worker function.
+//!
+//! ```text
+//! // Input:
+//! #[fate::supervised]
+//! fn consume(rx: Receiver<Job>) -> io::Result<()> { body }
+//!
+//! // Output:
+//! fn consume(rx: Receiver<Job>) -> io::Result<()> {
+//!     ::fate::__private::worker(
+//!         "consume",
+//!         move || -> io::Result<()> { body },
+//!         |__fate_out| {
+//!             use ::fate::__private::probe::*;
+//!             (&&&&&&Probe(__fate_out)).__fate_returned()
+//!         },
+//!     )
+//! }
+//! ```
+//!
+//! The closure takes the arguments (and `self`) by move, as the function body owned
+//! them. Its return type is written out so that coercions in the body work as in the
+//! function, except when it mentions `impl Trait`, which closures cannot name: there
+//! the type comes from the function's return type by inference. A function whose
+//! value can never be an error (no return type, `()`, `impl Trait`) skips the
+//! inspection: `::fate::__private::worker_plain("name", move || body)`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::ReturnType;
+
+use super::private_ident;
+use crate::args::Args;
+use crate::item::ItemFn;
+use crate::validate;
+
+pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenStream {
+    let attrs = item.all_attrs();
+    let vis = &item.vis;
+    let sig = &item.sig;
+    let body = item.body_tokens();
+    let name = args
+        .name
+        .as_ref()
+        .map_or_else(|| sig.ident.to_string(), syn::LitStr::value);
+    let closure = match &sig.output {
+        ReturnType::Type(arrow, ty) if !validate::mentions_impl_trait(ty) => {
+            quote!(move || #arrow #ty #body)
+        }
+        _ => quote!(move || #body),
+    };
+    let call = if validate::never_an_error(&sig.output) {
+        quote!(#krate::__private::worker_plain(#name, #closure))
+    } else {
+        let out = private_ident("__fate_out");
+        quote! {
+            #krate::__private::worker(#name, #closure, |#out| {
+                use #krate::__private::probe::*;
+                (&&&&&&Probe(#out)).__fate_returned()
+            })
+        }
+    };
+    quote! {
+        #attrs
+        #vis #sig {
+            #call
+        }
+    }
+}
