@@ -1,9 +1,235 @@
-//! fate (docs to come)
+//! Make multi-threaded programs fail fast and loudly.
+//!
+//! When a worker thread panics, Rust prints one message, that thread dies alone, and
+//! the program limps on or hangs forever on a `join`, a channel or a lock. Put
+//! `#[fate::supervised]` on `main` and on your worker functions, and the first worker
+//! that panics or returns `Err` makes `main` return that worker's error at once: its
+//! name, the message, `file:line:col`, the error chain and, when asked for, the
+//! backtrace.
+//!
+//! ```no_run
+//! use std::sync::mpsc::{channel, Receiver, Sender};
+//!
+//! #[fate::supervised]
+//! fn main() -> Result<(), fate::Error> {
+//!     let (tx, rx) = channel();
+//!     std::thread::spawn(move || produce(tx)); // any way of spawning works
+//!     std::thread::spawn(move || consume(rx));
+//!     loop {
+//!         std::thread::park(); // main may block forever: a failure still ends it
+//!     }
+//! }
+//!
+//! #[fate::supervised]
+//! fn produce(tx: Sender<u32>) {
+//!     for record in 0.. {
+//!         tx.send(record).unwrap();
+//!     }
+//! }
+//!
+//! #[fate::supervised]
+//! fn consume(rx: Receiver<u32>) {
+//!     for record in rx {
+//!         assert!(record != 7, "bad record {record}");
+//!     }
+//! }
+//! ```
+//!
+//! prints, and exits with status 1:
+//!
+//! ```text
+//! Error: worker `consume` panicked at src/main.rs:31:9: bad record 7
+//!   thread: <unnamed>
+//!
+//! note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+//! ```
+//!
+//! It grew from a well-known Python recipe (threads that store their exception, and a
+//! main thread that polls them every 100 ms); fate does it with no polling (the wake-up
+//! is an event), with no change to how you spawn threads, and it costs a plain
+//! function call a few nanoseconds.
+//!
+//! # `#[supervised]` on `fn main`: the root
+//!
+//! - The body keeps running on the real main thread, untouched: thread-locals, GUI
+//!   toolkits, the main thread's stack and non-`Send` return types such as
+//!   `Box<dyn Error>` all keep working.
+//! - The program ends as soon as the body finishes (`main` returns its value, as
+//!   usual) or a supervised worker fails, whichever comes first.
+//! - On a failure, what you see is exactly what `main` returning `Err(report)` shows:
+//!   `Error: <report>` on stderr and exit status 1. When the body can return within
+//!   the grace period, `main` literally returns that `Err`. When it cannot (it is
+//!   blocked, and the grace period is over), fate prints the same text and ends the
+//!   process with the same status, from a watcher thread, since Rust cannot interrupt
+//!   a running thread. Exactly one of the two ever happens.
+//! - A body that panics is a failure of the worker named `main` (status 1, not 101).
+//! - `main` may return `()` (reported as if it were `Result<(), fate::Error>`),
+//!   `Result<T, E>` where `E: From<fate::Error> + Debug` (`fate::Error`,
+//!   `Box<dyn Error>`, `anyhow::Error`, `eyre::Report`, your own error enum with a
+//!   `From` impl), or [`std::process::ExitCode`] (the report is printed and the
+//!   status is `ExitCode::FAILURE`). Anything else is a compile error that says so.
+//!
+//! Options, all optional, as in `#[fate::supervised(grace = "2s", wait)]`:
+//!
+//! | option | meaning |
+//! |---|---|
+//! | `grace = "2s"` | On a failure, cancel (see [Cancellation](#cancellation)), then wait until the body and every running supervised worker have finished, or the grace period is over, whichever comes first. Units `ms`, `s`, `m`; decimals such as `"1.5s"`. Default `"0"`: end at once. A one-line notice naming the failed worker is printed at the moment of failure, the full report at the end. |
+//! | `wait` | After the body finishes successfully, wait for the supervised workers that are running to finish too. A failure still ends the program early. A worker that has not started yet cannot be waited for. |
+//! | `crate = "path"` | Where the `fate` crate is, if not at `::fate` (a renamed dependency, or a crate that re-exports fate). |
+//!
+//! What it expands to (`cargo expand` shows the same):
+//!
+//! ```no_run
+//! # fn body() -> Result<(), fate::Error> { Ok(()) }
+//! fn main() -> Result<(), fate::Error> {
+//!     ::fate::__private::run_main(
+//!         ::fate::__private::MainOptions {
+//!             grace: ::core::time::Duration::from_millis(2000),
+//!             wait: false,
+//!         },
+//!         || -> Result<(), fate::Error> { body() },
+//!     )
+//! }
+//! ```
+//!
+//! # `#[supervised]` on a worker function
+//!
+//! - Calling the function runs it where it is called: fate never spawns behind your
+//!   back. While it runs, it is counted as a running worker, under its name (the
+//!   function's name, or `name = "..."`).
+//! - If it panics, the panic is captured (message, `file:line:col`, thread name, and
+//!   a backtrace when `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` ask for one) and
+//!   reported to its root; then the panic continues as usual, so a `JoinHandle` still
+//!   sees it with its original payload.
+//! - If it returns `Err(e)`, the error is reported with its `Display` and its
+//!   `source()` chain; the caller still receives `Err(e)`, unchanged. fate observes;
+//!   it never changes what a function returns. Any type that *is* a `Result` counts:
+//!   `io::Result`, `anyhow::Result`, your own alias. An error type that is not
+//!   `Display` is reported with its `Debug`, or by its type name.
+//! - It works on free functions, methods (`&self`, `&mut self`, `self`), generic
+//!   functions, functions returning `impl Trait`, with `?` and early `return` in the
+//!   body. Arguments and return values need no extra bounds.
+//! - With no root active anywhere, the function behaves exactly like the plain one.
+//!
+//! ```
+//! use std::io;
+//!
+//! #[fate::supervised(name = "config loader")]
+//! fn load(path: &str) -> io::Result<String> {
+//!     std::fs::read_to_string(path)
+//! }
+//!
+//! // No root is active here: `load` is just `load`.
+//! assert!(load("/no/such/file").is_err());
+//! ```
+//!
+//! A worker expands to a call into the runtime with the body as a closure, so `return`
+//! and `?` keep their meaning:
+//!
+//! ```no_run
+//! # use std::io;
+//! fn load(path: &str) -> io::Result<String> {
+//!     ::fate::__private::worker(
+//!         "config loader",
+//!         move || -> io::Result<String> { std::fs::read_to_string(path) },
+//!         |out| {
+//!             use ::fate::__private::probe::*;
+//!             (&&&&&&Probe(out)).__fate_returned()
+//!         },
+//!     )
+//! }
+//! ```
+//!
+//! # Which root a worker reports to
+//!
+//! There is one process-wide registry. A thread's root is:
+//!
+//! 1. the root carried into the thread by [`fate::spawn`](spawn), or the
+//!    [`Supervisor`] whose body runs on it;
+//! 2. otherwise the *process root*: the one `#[supervised] fn main` installs, or, in a
+//!    program without one, the oldest [`Supervisor`] still running.
+//!
+//! So a worker on any thread — `std::thread::spawn`, a thread pool, rayon, crossbeam,
+//! `spawn_blocking` — reports to `main`'s root, and [`Supervisor`] roots that run side
+//! by side (parallel tests) never see each other's failures, as long as their threads
+//! come from [`fate::spawn`](spawn).
+//!
+//! [`Supervisor`] is a root as a value, for tests, benches, libraries and programs that
+//! prefer no macro: `Supervisor::new().grace(d).wait(true).run(|| body)` returns
+//! `Result<T, fate::Error>` as soon as the body finishes or a worker fails.
+//!
+//! # Cancellation
+//!
+//! On its first failure a root cancels: [`is_cancelled`] turns true and
+//! [`wait_cancelled`] wakes, so workers can stop cleanly and flush what they hold
+//! within the grace period.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! #[fate::supervised]
+//! fn flush_every_second(buffer: &mut Vec<u8>, out: &mut impl std::io::Write) -> std::io::Result<()> {
+//!     while !fate::wait_cancelled(Duration::from_secs(1)) {
+//!         out.write_all(buffer)?;
+//!         buffer.clear();
+//!     }
+//!     out.write_all(buffer) // cancelled: flush what is left, then stop
+//! }
+//! ```
+//!
+//! # The report
+//!
+//! [`Error`] has the accessors [`worker()`](Error::worker), [`kind()`](Error::kind),
+//! [`message()`](Error::message), [`location()`](Error::location),
+//! [`thread()`](Error::thread), [`backtrace()`](Error::backtrace) and
+//! [`others()`](Error::others). Its `Display` is one line; its `Debug` (what `main`
+//! prints after `Error: `) adds the thread, `Caused by:` and the error chain, the
+//! backtrace (fate's own frames and Rust's panic machinery left out, as in Rust's
+//! panic message; `RUST_BACKTRACE=full` shows them all), and the later failures.
+//!
+//! Each failure is printed once: fate's panic hook holds back Rust's default panic
+//! message for the panics it reports.
+//!
+//! # Panic hooks
+//!
+//! fate installs its panic hook when the first root starts, in front of the hook that
+//! was there, and calls that hook for every panic it does not report. For the panics
+//! it reports, it holds back Rust's *default* hook (the report says it all), but
+//! still runs a hook that your code installed before. A panic that your code catches
+//! inside a worker is no failure; its message is printed when the worker goes on, as
+//! Rust would have. If you install a hook *after* fate's, call the previous one from it
+//! (`std::panic::take_hook`) so that fate still sees the panic's location and
+//! backtrace; if you don't, fate still reports the failure, from the payload alone.
+//!
+//! # What fate decided where Rust leaves a choice
+//!
+//! - A `fate::spawn`ed closure's worker is named after the place of the call
+//!   (``fate::spawn at src/main.rs:12:5``); only its panics are reported (its value is
+//!   not inspected for `Err`).
+//! - A [`Supervisor`]'s body is the worker named `body`.
+//! - Roots that are not `main` ([`Supervisor`]) print nothing: the caller gets the
+//!   [`Error`].
+//! - [`wait_cancelled`] with no root active sleeps for its timeout and returns
+//!   `false`: nothing can cancel it.
+//! - A failure that happens after the report was made (`main` already returning) is
+//!   not part of it; its panic message is printed the usual way.
+//! - Under `panic = "abort"`, nothing unwinds: fate's hook prints the report naming
+//!   the worker, then the process aborts; a grace period cannot apply.
+
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+/// Supervises `fn main` (the root) or a worker function.
+///
+/// See the [crate documentation](crate) for what it does, its options
+/// (`name = "..."`, `grace = "..."`, `wait`, `crate = "..."`) and what it expands to.
 pub use fate_macros::supervised;
-#[doc(hidden)]
-pub use fate_runtime::__private;
+
 pub use fate_runtime::{
     is_cancelled, spawn, wait_cancelled, Error, FailureKind, Location, Supervisor,
 };
+
+/// Used by the code `#[supervised]` generates. Not a public API: anything here may
+/// change in any release.
+#[doc(hidden)]
+pub use fate_runtime::__private;

@@ -15,8 +15,24 @@ fn expand(args: TokenStream, item: TokenStream) -> String {
     }
 }
 
+/// The messages of the `compile_error!`s in an expansion, in order.
+fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
+    let file: syn::File = syn::parse2(supervised(args, item)).expect("expansion parses");
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Macro(m)
+                if m.mac.path.segments.last().is_some_and(|s| s.ident == "compile_error") =>
+            {
+                Some(m.mac.parse_body::<syn::LitStr>().expect("a string").value())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn worker_unit() {
+fn worker_without_return_type() {
     insta::assert_snapshot!(expand(
         quote!(),
         quote! {
@@ -28,4 +44,215 @@ fn worker_unit() {
             }
         }
     ));
+}
+
+#[test]
+fn worker_returning_result() {
+    insta::assert_snapshot!(expand(
+        quote!(),
+        quote! {
+            pub(crate) fn consume(rx: Receiver<Job>) -> std::io::Result<()> {
+                for job in rx {
+                    job.run()?;
+                }
+                Ok(())
+            }
+        }
+    ));
+}
+
+#[test]
+fn worker_method_with_name() {
+    insta::assert_snapshot!(expand(
+        quote!(name = "cache refresher"),
+        quote! {
+            fn refresh<'a>(&'a mut self, key: &str) -> Result<&'a Entry, Box<dyn Error>> {
+                if key.is_empty() {
+                    return Err("empty key".into());
+                }
+                Ok(self.entries.entry(key.to_owned()).or_default())
+            }
+        }
+    ));
+}
+
+#[test]
+fn worker_generic_impl_trait() {
+    insta::assert_snapshot!(expand(
+        quote!(),
+        quote! {
+            fn evens<T>(items: Vec<T>) -> impl Iterator<Item = T>
+            where
+                T: Copy,
+            {
+                items.into_iter().step_by(2)
+            }
+        }
+    ));
+}
+
+#[test]
+fn worker_result_of_impl_trait_is_not_annotated() {
+    insta::assert_snapshot!(expand(
+        quote!(crate = "my_crate::fate"),
+        quote! {
+            fn lines(text: &str) -> Result<impl Iterator<Item = &str>, Empty> {
+                #![allow(clippy::needless_lifetimes)]
+                if text.is_empty() { Err(Empty) } else { Ok(text.lines()) }
+            }
+        }
+    ));
+}
+
+#[test]
+fn main_unit() {
+    insta::assert_snapshot!(expand(
+        quote!(),
+        quote! {
+            fn main() {
+                run();
+            }
+        }
+    ));
+}
+
+#[test]
+fn main_result_with_options() {
+    insta::assert_snapshot!(expand(
+        quote!(grace = "1.5s", wait),
+        quote! {
+            fn main() -> Result<(), fate::Error> {
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || produce(tx));
+                consume(rx)?;
+                Ok(())
+            }
+        }
+    ));
+}
+
+#[test]
+fn main_box_dyn_error() {
+    insta::assert_snapshot!(expand(
+        quote!(grace = "250ms"),
+        quote! {
+            fn main() -> Result<(), Box<dyn std::error::Error>> {
+                Ok(())
+            }
+        }
+    ));
+}
+
+#[test]
+fn main_exit_code() {
+    insta::assert_snapshot!(expand(
+        quote!(crate = "::renamed"),
+        quote! {
+            fn main() -> std::process::ExitCode {
+                std::process::ExitCode::SUCCESS
+            }
+        }
+    ));
+}
+
+#[test]
+fn misuse_keeps_the_item_and_adds_errors() {
+    insta::assert_snapshot!(expand(
+        quote!(grace = "2x", bogus, wait = true, name = 3),
+        quote! {
+            fn worker(x: u32) -> u32 {
+                x
+            }
+        }
+    ));
+}
+
+#[test]
+fn every_misuse_is_reported_at_once() {
+    let found = errors(
+        quote!(name = "root", name = "again"),
+        quote! {
+            const async fn main<T>(x: T) -> i32 {
+                0
+            }
+        },
+    );
+    assert_eq!(
+        found,
+        [
+            "`name` set multiple times",
+            "a supervised function cannot be `const`: supervision happens at run time; remove `const`",
+            "`async fn` is not supported by this version of fate's `#[supervised]`; supervise the synchronous functions that the async code calls (for example through `spawn_blocking`)",
+            "`name` is for workers: the root is always reported as `main`; remove it",
+            "`fn main` cannot have generic parameters or a `where` clause",
+            "`fn main` takes no arguments: read them with `std::env::args()`",
+            "`#[fate::supervised] fn main` cannot return `i32`: return `()`, `Result<T, E>` where `E: From<fate::Error> + Debug` (such as `fate::Error`, `Box<dyn Error>` or `anyhow::Error`), or `std::process::ExitCode`",
+        ]
+    );
+}
+
+#[test]
+fn non_functions_are_kept_with_an_error() {
+    let item = quote! { struct Config { threads: usize } };
+    let out = supervised(quote!(), item.clone()).to_string();
+    assert!(out.starts_with(&item.to_string()), "{out}");
+    assert_eq!(
+        errors(quote!(), item),
+        ["`#[fate::supervised]` goes on a function: `fn main` (the root) or a worker `fn`"]
+    );
+    assert_eq!(
+        errors(quote!(), quote! { fn declared(&self) -> u32; }),
+        ["`#[fate::supervised]` needs the function's body: put it on a function with a body, not on a declaration"]
+    );
+}
+
+#[test]
+fn options_are_checked_against_the_role() {
+    assert_eq!(
+        errors(quote!(grace = "1s", wait), quote! { fn worker() {} }),
+        [
+            "`grace` is an option of the root: put it on `#[fate::supervised] fn main`",
+            "`wait` is an option of the root: put it on `#[fate::supervised] fn main`",
+        ]
+    );
+    // A method named `main` is a worker, not the root.
+    assert!(errors(quote!(name = "m"), quote! { fn main(&self) {} }).is_empty());
+}
+
+#[test]
+fn garbage_never_panics() {
+    let inputs = [
+        quote!(),
+        quote!(fn),
+        quote!(fn main),
+        quote!(fn main()),
+        quote!(fn main() ->),
+        quote!(fn main() -> {}),
+        quote!(#[x] pub),
+        quote!(fn f() { } extra),
+        quote!(fn f() ( )),
+        quote!(impl X { fn f() {} }),
+        quote!(unsafe extern "C" fn f() {}),
+        quote!(async unsafe fn f() {}),
+    ];
+    let args = [
+        quote!(),
+        quote!(=),
+        quote!(,,,),
+        quote!(name),
+        quote!(name =),
+        quote!(name = "a" "b"),
+        quote!(grace = ""),
+        quote!(crate = ""),
+        quote!(crate),
+        quote!("str"),
+        quote!(wait wait),
+        quote!(grace = "1m" ,),
+    ];
+    for item in &inputs {
+        for arg in &args {
+            let out = supervised(arg.clone(), item.clone());
+            assert!(!out.is_empty() || item.is_empty());
+        }
+    }
 }

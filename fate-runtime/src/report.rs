@@ -211,7 +211,7 @@ impl fmt::Debug for Error {
             }
         }
         if let Some(backtrace) = self.backtrace() {
-            write!(f, "\n\nStack backtrace:\n{backtrace}")?;
+            write!(f, "\n\nStack backtrace:\n{}", readable_backtrace(backtrace))?;
         }
         if self.inner.others > 0 {
             let others = self.inner.others;
@@ -277,4 +277,77 @@ impl std::error::Error for ChainLink {
             .as_deref()
             .map(|link| link as &(dyn std::error::Error + 'static))
     }
+}
+
+/// The backtrace as Rust's own panic message shows it by default: only the frames
+/// between the panic machinery and the thread's start, without fate's wrapper frames,
+/// renumbered. `RUST_BACKTRACE=full` (or `RUST_LIB_BACKTRACE=full`) shows every frame.
+fn readable_backtrace(backtrace: &Backtrace) -> String {
+    let text = backtrace.to_string();
+    let full = ["RUST_LIB_BACKTRACE", "RUST_BACKTRACE"]
+        .iter()
+        .any(|var| std::env::var(var).is_ok_and(|value| value == "full"));
+    if full {
+        return text;
+    }
+    short_backtrace(&text)
+}
+
+/// Filters the text of a `std::backtrace::Backtrace`; see [`readable_backtrace`].
+pub(crate) fn short_backtrace(text: &str) -> String {
+    // Each frame is a `  N: symbol` line followed by its `at file:line` lines.
+    let mut frames: Vec<(String, Vec<&str>)> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let numbered = trimmed
+            .split_once(": ")
+            .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        match (numbered, frames.last_mut()) {
+            (Some((_, symbol)), _) => frames.push((symbol.to_owned(), Vec::new())),
+            (None, Some((_, lines))) => lines.push(line),
+            (None, None) => {}
+        }
+    }
+    if frames.is_empty() {
+        return text.to_owned();
+    }
+    let start = frames
+        .iter()
+        .rposition(|(symbol, _)| symbol.contains("__rust_end_short_backtrace"))
+        .map_or(0, |i| i + 1);
+    let end = frames
+        .iter()
+        .position(|(symbol, _)| symbol.contains("__rust_begin_short_backtrace"))
+        .filter(|&end| end >= start)
+        .unwrap_or(frames.len());
+    let mut kept: Vec<&(String, Vec<&str>)> = Vec::new();
+    for frame in &frames[start..end] {
+        if frame.0.starts_with("fate_runtime::") {
+            // Drop fate's wrapper and the `catch_unwind` frames it called through.
+            while kept.last().is_some_and(|(symbol, _)| is_unwind_machinery(symbol)) {
+                kept.pop();
+            }
+            continue;
+        }
+        kept.push(frame);
+    }
+    let mut out = String::new();
+    for (i, (symbol, lines)) in kept.iter().enumerate() {
+        out.push_str(&format!("{i:>4}: {symbol}\n"));
+        for line in lines {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str(
+        "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.",
+    );
+    out
+}
+
+fn is_unwind_machinery(symbol: &str) -> bool {
+    symbol.contains("core::panic::unwind_safe::AssertUnwindSafe")
+        || symbol.starts_with("std::panicking::catch_unwind")
+        || symbol.starts_with("std::panic::catch_unwind")
+        || symbol == "__rust_try"
 }

@@ -33,7 +33,9 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     let options = if args.grace.is_none() && args.wait.is_none() {
         quote!(#krate::__private::MainOptions::default())
     } else {
-        let millis = args.grace.as_ref().map_or(0, |grace| grace.millis);
+        let millis = proc_macro2::Literal::u64_unsuffixed(
+            args.grace.as_ref().map_or(0, |grace| grace.millis),
+        );
         let wait = args.wait.is_some();
         quote! {
             #krate::__private::MainOptions {

@@ -1,0 +1,2 @@
+#[fate::supervised]
+async fn main() {}

@@ -1,0 +1,8 @@
+#[fate::supervised]
+async fn work() -> u32 {
+    1
+}
+
+fn main() {
+    let _ = work();
+}

@@ -1,0 +1,2 @@
+#[fate::supervised(crate = "not a path!")]
+fn main() {}

@@ -1,0 +1,6 @@
+#[fate::supervised(name = "producer", name = "consumer")]
+fn work() {}
+
+fn main() {
+    work();
+}

@@ -1,0 +1,2 @@
+#[fate::supervised(wait, wait)]
+fn main() {}

@@ -1,0 +1,2 @@
+#[fate::supervised(grace = "2")]
+fn main() {}

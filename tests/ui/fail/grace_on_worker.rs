@@ -1,0 +1,6 @@
+#[fate::supervised(grace = "2s")]
+fn work() {}
+
+fn main() {
+    work();
+}

@@ -1,0 +1,4 @@
+#[fate::supervised]
+fn main() -> std::io::Result<()> {
+    Ok(())
+}

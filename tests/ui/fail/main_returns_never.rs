@@ -1,0 +1,4 @@
+#[fate::supervised]
+fn main() -> ! {
+    std::process::exit(0)
+}

@@ -1,0 +1,4 @@
+#[fate::supervised]
+fn main() -> Option<()> {
+    Some(())
+}

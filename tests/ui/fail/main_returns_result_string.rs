@@ -1,0 +1,4 @@
+#[fate::supervised]
+fn main() -> Result<(), String> {
+    Ok(())
+}

@@ -1,0 +1,6 @@
+struct MyType;
+
+#[fate::supervised]
+fn main() -> MyType {
+    MyType
+}

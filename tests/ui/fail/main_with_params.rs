@@ -1,0 +1,4 @@
+#[fate::supervised]
+fn main(args: Vec<String>) {
+    drop(args);
+}

@@ -1,0 +1,6 @@
+#[fate::supervised]
+fn main()
+where
+    u8: Copy,
+{
+}

@@ -1,0 +1,6 @@
+#[fate::supervised(name = "")]
+fn work() {}
+
+fn main() {
+    work();
+}

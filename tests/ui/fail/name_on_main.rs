@@ -1,0 +1,2 @@
+#[fate::supervised(name = "root")]
+fn main() {}

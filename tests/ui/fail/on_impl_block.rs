@@ -1,0 +1,10 @@
+struct Worker;
+
+#[fate::supervised]
+impl Worker {
+    fn run(&self) {}
+}
+
+fn main() {
+    Worker.run();
+}

@@ -1,0 +1,6 @@
+#[fate::supervised]
+struct Worker;
+
+fn main() {
+    let _ = Worker;
+}

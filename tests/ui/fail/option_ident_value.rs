@@ -1,0 +1,6 @@
+#[fate::supervised(name = consumer)]
+fn work() {}
+
+fn main() {
+    work();
+}

@@ -1,0 +1,2 @@
+#[fate::supervised(timeout = "2s")]
+fn main() {}

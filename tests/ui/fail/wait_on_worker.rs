@@ -1,0 +1,6 @@
+#[fate::supervised(wait)]
+fn work() {}
+
+fn main() {
+    work();
+}

@@ -1,0 +1,2 @@
+#[fate::supervised(wait = true)]
+fn main() {}

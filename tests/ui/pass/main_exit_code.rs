@@ -1,0 +1,6 @@
+use std::process::ExitCode;
+
+#[fate::supervised]
+fn main() -> ExitCode {
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,2 @@
+#[fate::supervised]
+fn main() -> () {}
