@@ -233,3 +233,8 @@ pub use fate_runtime::{
 /// change in any release.
 #[doc(hidden)]
 pub use fate_runtime::__private;
+
+/// The README's example, compiled as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
