@@ -1,9 +1,9 @@
 //! The `#[supervised]` attribute of [fate](https://docs.rs/fate). Use it through the
 //! `fate` crate, whose documentation describes it; this crate holds only the macro.
 //!
-//! The macro is a pipeline, one module a stage: [`item`] parses the function (the body
-//! stays raw tokens), [`args`] parses the options, [`validate`] checks the pair and
-//! collects every misuse, and [`expand`] writes the supervised function, calling into
+//! The macro is a pipeline, one module a stage: `item` parses the function (the body
+//! stays raw tokens), `args` parses the options, `validate` checks the pair and
+//! collects every misuse, and `expand` writes the supervised function, calling into
 //! the runtime through `::fate::__private`.
 
 #![forbid(unsafe_code)]

@@ -5,11 +5,11 @@
 //! `#[supervised]` attribute. The module that generated code calls,
 //! [`__private`], is not a public API.
 //!
-//! How a failure travels: a supervised call ([`worker`]) catches a panic (after the
-//! hook in [`panic`] captured it) or sees an `Err` ([`outcome`]), and reports it to the
-//! root that [`registry`] names for its thread; the root ([`supervisor`]) records the
-//! first failure, cancels ([`cancel`]) and wakes whoever waits for it; the report is an
-//! [`Error`] ([`report`]); for `main`, [`exit`] ends the process exactly once.
+//! How a failure travels: a supervised call (`worker`) catches a panic (after the
+//! hook in `panic` captured it) or sees an `Err` (`outcome`), and reports it to the
+//! root that `registry` names for its thread; the root (`supervisor`) records the
+//! first failure, cancels (`cancel`) and wakes whoever waits for it; the report is an
+//! [`Error`] (`report`); for `main`, `exit` ends the process exactly once.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
