@@ -82,12 +82,12 @@
 //! ```no_run
 //! # fn body() -> Result<(), fate::Error> { Ok(()) }
 //! fn main() -> Result<(), fate::Error> {
-//!     ::fate::__private::run_main(
+//!     ::fate::__private::run_main::<Result<(), fate::Error>, _>(
 //!         ::fate::__private::MainOptions {
 //!             grace: ::core::time::Duration::from_millis(2000),
 //!             wait: false,
 //!         },
-//!         || -> Result<(), fate::Error> { body() },
+//!         || { body() },
 //!     )
 //! }
 //! ```

@@ -3,21 +3,29 @@
 //! Parsed by hand over the token trees, one comma-separated option at a time, so that
 //! every mistake is reported at once, each spanned on its own tokens.
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Ident, TokenStream, TokenTree};
 use syn::LitStr;
 
 const OPTIONS: &str = "`name = \"...\"`, `grace = \"...\"`, `wait` or `crate = \"...\"`";
 
 #[derive(Default)]
 pub(crate) struct Args {
-    pub(crate) name: Option<LitStr>,
+    pub(crate) name: Option<Name>,
     pub(crate) grace: Option<Grace>,
-    pub(crate) wait: Option<Span>,
+    /// The `wait` keyword.
+    pub(crate) wait: Option<Ident>,
     pub(crate) krate: Option<syn::Path>,
 }
 
+pub(crate) struct Name {
+    /// `name = "..."`, for errors about the option as a whole.
+    pub(crate) option: TokenStream,
+    pub(crate) value: String,
+}
+
 pub(crate) struct Grace {
-    pub(crate) span: Span,
+    /// `grace = "..."`, for errors about the option as a whole.
+    pub(crate) option: TokenStream,
     pub(crate) millis: u64,
 }
 
@@ -110,6 +118,7 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
         })
     };
     let duplicate = || syn::Error::new(key.span(), format!("`{key_name}` set multiple times"));
+    let whole: TokenStream = option.iter().cloned().collect();
     match key_name.as_str() {
         "name" => {
             let lit = string(value, "\"consumer\"")?;
@@ -119,7 +128,11 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
                     "a worker's name cannot be empty",
                 ));
             }
-            if args.name.replace(lit).is_some() {
+            let name = Name {
+                option: whole,
+                value: lit.value(),
+            };
+            if args.name.replace(name).is_some() {
                 return Err(duplicate());
             }
         }
@@ -136,7 +149,7 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
                 )
             })?;
             let grace = Grace {
-                span: lit.span(),
+                option: whole,
                 millis,
             };
             if args.grace.replace(grace).is_some() {
@@ -150,7 +163,7 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
                     "`wait` takes no value: write `wait` to wait for running workers, or leave it out",
                 ));
             }
-            if args.wait.replace(key.span()).is_some() {
+            if args.wait.replace(key.clone()).is_some() {
                 return Err(duplicate());
             }
         }

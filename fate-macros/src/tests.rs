@@ -22,7 +22,11 @@ fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
         .iter()
         .filter_map(|item| match item {
             syn::Item::Macro(m)
-                if m.mac.path.segments.last().is_some_and(|s| s.ident == "compile_error") =>
+                if m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "compile_error") =>
             {
                 Some(m.mac.parse_body::<syn::LitStr>().expect("a string").value())
             }
@@ -92,7 +96,7 @@ fn worker_generic_impl_trait() {
 }
 
 #[test]
-fn worker_result_of_impl_trait_is_not_annotated() {
+fn worker_result_of_impl_trait_infers_it() {
     insta::assert_snapshot!(expand(
         quote!(crate = "my_crate::fate"),
         quote! {
@@ -184,9 +188,9 @@ fn every_misuse_is_reported_at_once() {
             "a supervised function cannot be `const`: supervision happens at run time; remove `const`",
             "`async fn` is not supported by this version of fate's `#[supervised]`; supervise the synchronous functions that the async code calls (for example through `spawn_blocking`)",
             "`name` is for workers: the root is always reported as `main`; remove it",
-            "`fn main` cannot have generic parameters or a `where` clause",
+            "`fn main` cannot have generic parameters",
             "`fn main` takes no arguments: read them with `std::env::args()`",
-            "`#[fate::supervised] fn main` cannot return `i32`: return `()`, `Result<T, E>` where `E: From<fate::Error> + Debug` (such as `fate::Error`, `Box<dyn Error>` or `anyhow::Error`), or `std::process::ExitCode`",
+            "unsupported return type for `#[fate::supervised] fn main`: return `()`, `Result<T, E>` where `E: From<fate::Error> + Debug` (such as `fate::Error`, `Box<dyn Error>` or `anyhow::Error`), or `std::process::ExitCode`",
         ]
     );
 }
@@ -229,11 +233,15 @@ fn garbage_never_panics() {
         quote!(fn main() ->),
         quote!(fn main() -> {}),
         quote!(#[x] pub),
-        quote!(fn f() { } extra),
+        quote!(fn f() {}, extra),
         quote!(fn f() ( )),
         quote!(impl X { fn f() {} }),
-        quote!(unsafe extern "C" fn f() {}),
-        quote!(async unsafe fn f() {}),
+        quote!(
+            unsafe extern "C" fn f() {}
+        ),
+        quote!(
+            async unsafe fn f() {}
+        ),
     ];
     let args = [
         quote!(),
@@ -247,7 +255,7 @@ fn garbage_never_panics() {
         quote!(crate),
         quote!("str"),
         quote!(wait wait),
-        quote!(grace = "1m" ,),
+        quote!(grace = "1m",),
     ];
     for item in &inputs {
         for arg in &args {

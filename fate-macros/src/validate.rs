@@ -28,6 +28,7 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
         Role::Worker
     };
     let error = |span: Span, message: String| syn::Error::new(span, message);
+    let spanned = |tokens: &dyn ToTokens, message: &str| syn::Error::new_spanned(tokens, message);
 
     if let Some(constness) = &sig.constness {
         errors.push(error(
@@ -44,40 +45,44 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
         ));
     }
     if let Some(variadic) = &sig.variadic {
-        errors.push(error(
-            variadic.span(),
-            "a supervised function cannot be variadic".into(),
+        errors.push(spanned(
+            variadic,
+            "a supervised function cannot be variadic",
         ));
     }
 
     match role {
         Role::Root => {
             if let Some(name) = &args.name {
-                errors.push(error(
-                    name.span(),
-                    "`name` is for workers: the root is always reported as `main`; remove it"
-                        .into(),
+                errors.push(spanned(
+                    &name.option,
+                    "`name` is for workers: the root is always reported as `main`; remove it",
                 ));
             }
-            if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-                errors.push(error(
-                    sig.generics.span(),
-                    "`fn main` cannot have generic parameters or a `where` clause".into(),
+            if !sig.generics.params.is_empty() {
+                errors.push(spanned(
+                    &sig.generics,
+                    "`fn main` cannot have generic parameters",
+                ));
+            }
+            if let Some(where_clause) = &sig.generics.where_clause {
+                errors.push(spanned(
+                    where_clause,
+                    "`fn main` cannot have a `where` clause",
                 ));
             }
             if !sig.inputs.is_empty() {
-                errors.push(error(
-                    sig.inputs.span(),
-                    "`fn main` takes no arguments: read them with `std::env::args()`".into(),
+                errors.push(spanned(
+                    &sig.inputs,
+                    "`fn main` takes no arguments: read them with `std::env::args()`",
                 ));
             }
             if let ReturnType::Type(_, ty) = &sig.output {
                 if !main_return_may_be_accepted(ty) {
-                    errors.push(error(
-                        ty.span(),
-                        format!(
-                            "`#[fate::supervised] fn main` cannot return `{}`: {MAIN_RETURNS}",
-                            ty.to_token_stream()
+                    errors.push(spanned(
+                        ty,
+                        &format!(
+                            "unsupported return type for `#[fate::supervised] fn main`: {MAIN_RETURNS}"
                         ),
                     ));
                 }
@@ -85,17 +90,15 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
         }
         Role::Worker => {
             if let Some(grace) = &args.grace {
-                errors.push(error(
-                    grace.span,
-                    "`grace` is an option of the root: put it on `#[fate::supervised] fn main`"
-                        .into(),
+                errors.push(spanned(
+                    &grace.option,
+                    "`grace` is an option of the root: put it on `#[fate::supervised] fn main`",
                 ));
             }
-            if let Some(wait) = args.wait {
-                errors.push(error(
+            if let Some(wait) = &args.wait {
+                errors.push(spanned(
                     wait,
-                    "`wait` is an option of the root: put it on `#[fate::supervised] fn main`"
-                        .into(),
+                    "`wait` is an option of the root: put it on `#[fate::supervised] fn main`",
                 ));
             }
         }
@@ -137,16 +140,43 @@ pub(crate) fn never_an_error(output: &ReturnType) -> bool {
     }
 }
 
-/// Whether a return type mentions `impl Trait`, which a closure cannot be annotated
-/// with.
-pub(crate) fn mentions_impl_trait(ty: &Type) -> bool {
-    contains_impl_in_groups(ty.to_token_stream())
+/// The return type to write on the body's closure: the function's, with each
+/// `impl Trait` (which a closure cannot name) replaced by `_` for inference to fill.
+pub(crate) fn closure_return_type(ty: &Type) -> Type {
+    let mut ty = ty.clone();
+    infer_impl_trait(&mut ty);
+    ty
 }
 
-fn contains_impl_in_groups(tokens: proc_macro2::TokenStream) -> bool {
-    tokens.into_iter().any(|token| match token {
-        proc_macro2::TokenTree::Ident(ident) => ident == "impl",
-        proc_macro2::TokenTree::Group(group) => contains_impl_in_groups(group.stream()),
-        _ => false,
-    })
+fn infer_impl_trait(ty: &mut Type) {
+    match ty {
+        Type::ImplTrait(impl_trait) => {
+            *ty = Type::Infer(syn::TypeInfer {
+                attrs: Vec::new(),
+                underscore_token: syn::Token![_](impl_trait.impl_token.span),
+            });
+        }
+        Type::Array(array) => infer_impl_trait(&mut array.elem),
+        Type::Group(group) => infer_impl_trait(&mut group.elem),
+        Type::Paren(paren) => infer_impl_trait(&mut paren.elem),
+        Type::Ptr(ptr) => infer_impl_trait(&mut ptr.elem),
+        Type::Reference(reference) => infer_impl_trait(&mut reference.elem),
+        Type::Slice(slice) => infer_impl_trait(&mut slice.elem),
+        Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(infer_impl_trait),
+        Type::Path(path) => {
+            if let Some(qself) = &mut path.qself {
+                infer_impl_trait(&mut qself.ty);
+            }
+            for segment in &mut path.path.segments {
+                if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
+                    for arg in &mut args.args {
+                        if let syn::GenericArgument::Type(ty) = arg {
+                            infer_impl_trait(ty);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
 }

@@ -91,7 +91,7 @@ where
 }
 
 /// Runs `main`'s body under a new process root; see the module docs.
-pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -> R {
+pub fn run_main<R: MainOutput, F: FnOnce() -> R>(options: MainOptions, body: F) -> R {
     crate::panic::install_hook();
     let root = Arc::new(Root::new(RootKind::Main, options.grace, options.wait));
     let _registration = Registration::new(&root, true);

@@ -324,7 +324,10 @@ pub(crate) fn short_backtrace(text: &str) -> String {
     for frame in &frames[start..end] {
         if frame.0.starts_with("fate_runtime::") {
             // Drop fate's wrapper and the `catch_unwind` frames it called through.
-            while kept.last().is_some_and(|(symbol, _)| is_unwind_machinery(symbol)) {
+            while kept
+                .last()
+                .is_some_and(|(symbol, _)| is_unwind_machinery(symbol))
+            {
                 kept.pop();
             }
             continue;

@@ -47,3 +47,22 @@ fn with_errors(item: TokenStream, error: syn::Error) -> TokenStream {
 fn private_ident(name: &str) -> proc_macro2::Ident {
     proc_macro2::Ident::new(name, Span::mixed_site())
 }
+
+/// `tokens` with every span set to `span`, so that an error about them points there.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}

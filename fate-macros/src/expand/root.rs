@@ -7,9 +7,9 @@
 //!
 //! // Output:
 //! fn main() -> Result<(), fate::Error> {
-//!     ::fate::__private::run_main(
+//!     ::fate::__private::run_main::<Result<(), fate::Error>, _>(
 //!         ::fate::__private::MainOptions { grace: ::core::time::Duration::from_millis(2000), wait: false },
-//!         || -> Result<(), fate::Error> { body },
+//!         || { body },
 //!     )
 //! }
 //! ```
@@ -44,14 +44,15 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             }
         }
     };
-    let closure = match &sig.output {
-        ReturnType::Default => quote!(|| #body),
-        ReturnType::Type(arrow, ty) => quote!(|| #arrow #ty #body),
-    };
-    // Spanned on the return type, so that an unsupported type is reported there.
+    let closure = quote!(|| #body);
+    // `R` named and spanned on the return type: an unsupported type is reported there,
+    // and the closure's return type is known before its body is checked.
     let run_main = match &sig.output {
         ReturnType::Default => quote!(#krate::__private::run_main),
-        ReturnType::Type(_, ty) => quote_spanned!(ty.span()=> #krate::__private::run_main),
+        ReturnType::Type(_, ty) => {
+            let krate = super::respan(krate, ty.span());
+            quote_spanned!(ty.span()=> #krate::__private::run_main::<#ty, _>)
+        }
     };
     quote! {
         #attrs

@@ -19,11 +19,11 @@
 //! ```
 //!
 //! The closure takes the arguments (and `self`) by move, as the function body owned
-//! them. Its return type is written out so that coercions in the body work as in the
-//! function, except when it mentions `impl Trait`, which closures cannot name: there
-//! the type comes from the function's return type by inference. A function whose
-//! value can never be an error (no return type, `()`, `impl Trait`) skips the
-//! inspection: `::fate::__private::worker_plain("name", move || body)`.
+//! them. Its return type is written out, so that coercions and `?` in the body work as
+//! in the function; an `impl Trait` in it, which a closure cannot name, becomes `_`
+//! (`Result<impl Iterator, E>` → `Result<_, E>`). A function whose value can never be
+//! an error (no return type, `()`, `impl Trait`, `!`) skips the inspection:
+//! `::fate::__private::worker_plain("name", move || body)`.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -39,12 +39,13 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     let vis = &item.vis;
     let sig = &item.sig;
     let body = item.body_tokens();
-    let name = args
-        .name
-        .as_ref()
-        .map_or_else(|| sig.ident.to_string(), syn::LitStr::value);
+    let name = args.name.as_ref().map_or_else(
+        || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
+        |name| name.value.clone(),
+    );
     let closure = match &sig.output {
-        ReturnType::Type(arrow, ty) if !validate::mentions_impl_trait(ty) => {
+        ReturnType::Type(arrow, ty) if !validate::never_an_error(&sig.output) => {
+            let ty = validate::closure_return_type(ty);
             quote!(move || #arrow #ty #body)
         }
         _ => quote!(move || #body),

@@ -1,4 +1,4 @@
-#[fate::supervised(grace = "500ms", wait, crate = "::fate",)]
+#[fate::supervised(grace = "500ms", wait, crate = "::fate")]
 fn main() -> Result<(), fate::Error> {
     Ok(())
 }
