@@ -221,3 +221,29 @@ pub(crate) fn settle(outermost: bool) {
 pub(crate) fn reset() {
     let _ = STASH.try_with(|stash| *stash.borrow_mut() = Stash::Empty);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tells_the_default_hook_from_a_custom_one() {
+        // libtest may have installed a hook of its own: take it, and the default one
+        // is next.
+        let libtest = std::panic::take_hook();
+        let default = std::panic::take_hook();
+        assert!(is_default_hook(&default));
+        let custom: Hook = Box::new(|_| {});
+        assert!(!is_default_hook(&custom));
+        let capturing: Hook = Box::new(move |_| drop(&default));
+        assert!(!is_default_hook(&capturing));
+        std::panic::set_hook(libtest);
+    }
+
+    #[test]
+    fn payload_messages_read_like_rusts_own() {
+        assert_eq!(payload_message(&"static"), "static");
+        assert_eq!(payload_message(&String::from("owned")), "owned");
+        assert_eq!(payload_message(&42_i32), "Box<dyn Any>");
+    }
+}

@@ -354,3 +354,98 @@ fn is_unwind_machinery(symbol: &str) -> bool {
         || symbol.starts_with("std::panic::catch_unwind")
         || symbol == "__rust_try"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(worker: &'static str, kind: FailureKind, message: &str) -> Failure {
+        Failure {
+            worker: worker.into(),
+            kind,
+            message: message.to_owned(),
+            chain: Vec::new(),
+            location: None,
+            thread: None,
+            backtrace: None,
+        }
+    }
+
+    #[test]
+    fn error_is_a_std_error_that_crosses_threads() {
+        fn assert_bounds<E: std::error::Error + Send + Sync + 'static>() {}
+        assert_bounds::<Error>();
+    }
+
+    #[test]
+    fn display_is_one_line_and_debug_adds_the_rest() {
+        let mut first = failure("consume", FailureKind::Panic, "bad record 7");
+        first.location = Some(Location {
+            file: "src/main.rs".into(),
+            line: 14,
+            column: 9,
+        });
+        first.thread = Some("consumer".into());
+        let later = failure("produce", FailureKind::Error, "channel closed");
+        let error = Error::new(first, vec![later], 2);
+        assert_eq!(
+            error.to_string(),
+            "worker `consume` panicked at src/main.rs:14:9: bad record 7"
+        );
+        assert_eq!(
+            format!("{error:?}"),
+            "worker `consume` panicked at src/main.rs:14:9: bad record 7\n  thread: consumer\n\n\
+             and 2 more failures:\n    worker `produce` failed: channel closed\n    ...\n\n\
+             note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"
+        );
+        assert_eq!(error.others(), 2);
+        assert!(error.backtrace().is_none());
+    }
+
+    #[test]
+    fn the_error_chain_is_the_source_chain() {
+        let mut first = failure("load", FailureKind::Error, "cannot read config");
+        first.chain = vec!["file missing".into(), "os error 2".into()];
+        let error = Error::new(first, Vec::new(), 0);
+        let mut chain = Vec::new();
+        let mut next = std::error::Error::source(&error);
+        while let Some(cause) = next {
+            chain.push(cause.to_string());
+            next = cause.source();
+        }
+        assert_eq!(chain, ["file missing", "os error 2"]);
+        assert_eq!(
+            format!("{error:?}"),
+            "worker `load` failed: cannot read config\n\nCaused by:\n    0: file missing\n    1: os error 2"
+        );
+    }
+
+    #[test]
+    fn short_backtrace_keeps_the_user_frames() {
+        let text = "   0: fate_runtime::panic::Capture::new
+             at ./fate-runtime/src/panic.rs:110:24
+   1: std::sys::backtrace::__rust_end_short_backtrace
+   2: __rustc::rust_begin_unwind
+   3: app::consume::{{closure}}
+             at ./src/main.rs:42:13
+   4: <core::panic::unwind_safe::AssertUnwindSafe<F> as core::ops::function::FnOnce<()>>::call_once
+   5: std::panicking::catch_unwind::do_call
+   6: __rust_try
+   7: std::panic::catch_unwind
+   8: fate_runtime::worker::run
+   9: app::consume
+             at ./src/main.rs:38:1
+  10: std::sys::backtrace::__rust_begin_short_backtrace
+  11: start_thread
+";
+        assert_eq!(
+            short_backtrace(text),
+            "   0: __rustc::rust_begin_unwind
+   1: app::consume::{{closure}}
+             at ./src/main.rs:42:13
+   2: app::consume
+             at ./src/main.rs:38:1
+note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace."
+        );
+    }
+}
