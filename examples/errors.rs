@@ -38,7 +38,13 @@ fn main() -> Result<(), Box<dyn Error>> {
 fn load(path: &Path) -> io::Result<String> {
     fs::read_to_string(path).map_err(|source| {
         let kind = source.kind();
-        io::Error::new(kind, ReadError { path: path.to_owned(), source })
+        io::Error::new(
+            kind,
+            ReadError {
+                path: path.to_owned(),
+                source,
+            },
+        )
     })
 }
 

@@ -16,9 +16,10 @@ type Readings = Arc<Mutex<Vec<f64>>>;
 
 #[fate::supervised(grace = "2s")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let output = std::env::args_os()
-        .nth(1)
-        .map_or_else(|| std::env::temp_dir().join("fate-graceful.txt"), PathBuf::from);
+    let output = std::env::args_os().nth(1).map_or_else(
+        || std::env::temp_dir().join("fate-graceful.txt"),
+        PathBuf::from,
+    );
     let readings = Readings::default();
     let (tx, rx) = channel();
     thread::spawn(move || sample(tx));

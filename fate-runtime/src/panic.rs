@@ -69,7 +69,7 @@ fn hook(info: &PanicHookInfo<'_>) {
     };
     let handled = worker::current_frame().and_then(|name| {
         let root = registry::current_root()?;
-        root.is_collecting().then_some((name, root))
+        root.holds_back_panics().then_some((name, root))
     });
     let Some((name, root)) = handled else {
         (installed.previous)(info);
@@ -85,7 +85,20 @@ fn hook(info: &PanicHookInfo<'_>) {
         return;
     }
     let held_back = installed.previous_is_default;
-    let _ = STASH.try_with(|stash| *stash.borrow_mut() = Stash::Pending { capture, held_back });
+    let _ = STASH.try_with(|stash| {
+        let earlier = std::mem::replace(
+            &mut *stash.borrow_mut(),
+            Stash::Pending { capture, held_back },
+        );
+        // A panic still pending when the next one starts was caught by user code.
+        if let Stash::Pending {
+            capture,
+            held_back: true,
+        } = earlier
+        {
+            capture.print_like_default_hook();
+        }
+    });
     if !held_back {
         (installed.previous)(info);
     }
@@ -107,7 +120,11 @@ impl Capture {
             location: location.map(Location::from_std),
             thread: std::thread::current().name().map(str::to_owned),
             // Unresolved frames only: symbols are looked up when the report is printed.
-            backtrace: Backtrace::capture(),
+            backtrace: if wants_panic_backtrace() {
+                Backtrace::force_capture()
+            } else {
+                Backtrace::disabled()
+            },
         }
     }
 
@@ -155,6 +172,20 @@ impl Capture {
         // `eprintln!` (not a raw stderr handle) so that libtest's capture sees it.
         eprintln!("{}", &text[1..]);
     }
+}
+
+/// Whether a panic's backtrace is captured: as Rust's own panic message decides, by
+/// `RUST_BACKTRACE` (anything but `0`); when that is not set, by `RUST_LIB_BACKTRACE`.
+/// Read once, like the standard library does.
+fn wants_panic_backtrace() -> bool {
+    static WANTS: OnceCell<bool> = OnceCell::new();
+    *WANTS.get_or_init(|| {
+        let enabled = |value: std::ffi::OsString| value != "0";
+        match std::env::var_os("RUST_BACKTRACE") {
+            Some(value) => enabled(value),
+            None => std::env::var_os("RUST_LIB_BACKTRACE").is_some_and(enabled),
+        }
+    })
 }
 
 /// The text of a panic payload, as Rust's own panic message shows it.

@@ -195,11 +195,8 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let first = &self.inner.first;
         first.summary(f)?;
-        if let Some(thread) = &first.thread {
-            write!(f, "\n  thread: {thread}")?;
-        } else if first.kind == FailureKind::Panic {
-            write!(f, "\n  thread: <unnamed>")?;
-        }
+        let thread = first.thread.as_deref().unwrap_or("<unnamed>");
+        write!(f, "\n  thread: {thread}")?;
         if !first.chain.is_empty() {
             write!(f, "\n\nCaused by:")?;
             if first.chain.len() == 1 {
@@ -416,7 +413,7 @@ mod tests {
         assert_eq!(chain, ["file missing", "os error 2"]);
         assert_eq!(
             format!("{error:?}"),
-            "worker `load` failed: cannot read config\n\nCaused by:\n    0: file missing\n    1: os error 2"
+            "worker `load` failed: cannot read config\n  thread: <unnamed>\n\nCaused by:\n    0: file missing\n    1: os error 2"
         );
     }
 

@@ -43,6 +43,8 @@ pub(crate) struct Root {
     watching_running: AtomicBool,
     cancelled: AtomicBool,
     collecting: AtomicBool,
+    /// A `main` root whose report is being printed: the process is about to end.
+    ending_with_report: AtomicBool,
     claimed: AtomicBool,
     state: Mutex<State>,
     changed: Condvar,
@@ -68,6 +70,7 @@ impl Root {
             watching_running: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             collecting: AtomicBool::new(true),
+            ending_with_report: AtomicBool::new(false),
             claimed: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -77,6 +80,13 @@ impl Root {
     /// Whether a failure reported now still makes it into this root's report.
     pub(crate) fn is_collecting(&self) -> bool {
         self.collecting.load(Ordering::Acquire)
+    }
+
+    /// Whether the panic hook keeps Rust's default message back for a worker of this
+    /// root: while it collects failures, and while a `main` root prints its report and
+    /// ends the process (a raw message then would only push the report aside).
+    pub(crate) fn holds_back_panics(&self) -> bool {
+        self.is_collecting() || self.ending_with_report.load(Ordering::Acquire)
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {
@@ -209,6 +219,9 @@ impl Root {
         state.sealed = true;
         self.collecting.store(false, Ordering::Release);
         let first = state.first.take()?;
+        if self.kind == RootKind::Main {
+            self.ending_with_report.store(true, Ordering::Release);
+        }
         let listed = std::mem::take(&mut state.listed);
         let error = Error::new(first, listed, state.others);
         drop(state);
