@@ -226,7 +226,8 @@
 pub use fate_macros::supervised;
 
 pub use fate_runtime::{
-    is_cancelled, spawn, wait_cancelled, Error, FailureKind, Location, Supervisor,
+    cancelled, is_cancelled, spawn, wait_cancelled, Cancelled, Error, FailureKind, Location,
+    Supervisor,
 };
 
 /// Used by the code `#[supervised]` generates. Not a public API: anything here may

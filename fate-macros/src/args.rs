@@ -75,7 +75,7 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
             return Err(syn::Error::new(
                 other.span(),
                 format!("expected an option: {OPTIONS}"),
-            ))
+            ));
         }
     };
     let key_name = key.to_string();
@@ -87,20 +87,20 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
                 return Err(syn::Error::new(
                     eq.span(),
                     format!("expected a value after `{key_name} =`"),
-                ))
+                ));
             }
             [_, extra, ..] => {
                 return Err(syn::Error::new(
                     extra.span(),
                     "unexpected tokens: options are separated by commas",
-                ))
+                ));
             }
         },
         Some(other) => {
             return Err(syn::Error::new(
                 other.span(),
                 format!("expected `=` or `,` after `{key_name}`"),
-            ))
+            ));
         }
     };
     let string = |value: Option<&TokenTree>, example: &str| -> syn::Result<LitStr> {
@@ -186,7 +186,7 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
             return Err(syn::Error::new(
                 key.span(),
                 format!("unknown option `{key_name}`; expected {OPTIONS}"),
-            ))
+            ));
         }
     }
     Ok(())

@@ -90,6 +90,17 @@ fn split_inner_attrs(body: &Group) -> syn::Result<(Vec<Attribute>, Group)> {
 }
 
 impl ItemFn {
+    /// The index of the executor's attribute on an `async fn main` (`#[tokio::main]`,
+    /// `#[async_std::main]`, ...): any attribute whose path ends in `main`.
+    pub(crate) fn runtime_attr(&self) -> Option<usize> {
+        self.attrs.iter().position(|attr| {
+            attr.path()
+                .segments
+                .last()
+                .is_some_and(|segment| segment.ident == "main")
+        })
+    }
+
     /// The function as written (for error paths, which must never lose the item).
     pub(crate) fn body_tokens(&self) -> TokenTree {
         TokenTree::Group(self.body.clone())

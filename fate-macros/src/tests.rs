@@ -206,7 +206,9 @@ fn non_functions_are_kept_with_an_error() {
     );
     assert_eq!(
         errors(quote!(), quote! { fn declared(&self) -> u32; }),
-        ["`#[fate::supervised]` needs the function's body: put it on a function with a body, not on a declaration"]
+        [
+            "`#[fate::supervised]` needs the function's body: put it on a function with a body, not on a declaration"
+        ]
     );
 }
 

@@ -36,14 +36,6 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
             "a supervised function cannot be `const`: supervision happens at run time; remove `const`".into(),
         ));
     }
-    if let Some(asyncness) = &sig.asyncness {
-        errors.push(error(
-            asyncness.span(),
-            "`async fn` is not supported by this version of fate's `#[supervised]`; supervise the \
-             synchronous functions that the async code calls (for example through `spawn_blocking`)"
-                .into(),
-        ));
-    }
     if let Some(variadic) = &sig.variadic {
         errors.push(spanned(
             variadic,
@@ -53,6 +45,17 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
 
     match role {
         Role::Root => {
+            if let Some(asyncness) = &sig.asyncness {
+                if item.runtime_attr().is_none() {
+                    errors.push(error(
+                        asyncness.span(),
+                        "`async fn main` needs an executor: add its attribute, such as \
+                         `#[tokio::main]` (above or below `#[fate::supervised]`), or make `main` \
+                         a plain `fn` that calls your executor's `block_on`"
+                            .into(),
+                    ));
+                }
+            }
             if let Some(name) = &args.name {
                 errors.push(spanned(
                     &name.option,

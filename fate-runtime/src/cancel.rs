@@ -1,12 +1,19 @@
-//! Cancellation: how workers learn that their root has failed and should stop.
+//! Cancellation: how workers learn that their root has failed and should stop:
+//! by asking ([`is_cancelled`]), by blocking ([`wait_cancelled`]) or by awaiting
+//! ([`cancelled`]).
 //!
 //! A root cancels once, at its first failure. Workers look at the root of the thread
 //! they run on (see [`registry`](crate::registry)); with no root, nothing is ever
 //! cancelled.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::registry;
+use crate::supervisor::Root;
+use crate::sync::{Arc, AtomicU64, Ordering};
 
 /// Whether the current root has been cancelled by a failure.
 ///
@@ -28,6 +35,59 @@ pub fn wait_cancelled(timeout: Duration) -> bool {
         None => {
             std::thread::sleep(timeout);
             false
+        }
+    }
+}
+
+/// A future that completes when the current root cancels.
+///
+/// Made by [`cancelled()`]. It remembers the root that is current where it is made, so
+/// it can be awaited on any executor thread. Cheap (no allocation until it first
+/// waits), `Send`, `Sync`, `Unpin`, and cancel-safe: dropping it loses nothing, so it
+/// fits in `tokio::select!` in a loop. With no root active it never completes, since
+/// nothing can cancel.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Cancelled {
+    root: Option<Arc<Root>>,
+    id: u64,
+}
+
+/// Completes when the current root cancels (at its first failure).
+///
+/// ```
+/// # async fn example() {
+/// use std::time::Duration;
+///
+/// // In a task: flush and stop as soon as a sibling fails.
+/// let work = async { /* ... */ };
+/// let stopped = fate::cancelled();
+/// # let _ = (work, stopped);
+/// # }
+/// ```
+pub fn cancelled() -> Cancelled {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+    Cancelled {
+        root: registry::current_root(),
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+    }
+}
+
+impl Future for Cancelled {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &self.root {
+            Some(root) if !root.register_waker(self.id, cx.waker()) => Poll::Ready(()),
+            _ => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        if let Some(root) = &self.root {
+            root.unregister_waker(self.id);
         }
     }
 }

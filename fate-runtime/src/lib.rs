@@ -16,6 +16,7 @@
 
 mod cancel;
 mod exit;
+mod future;
 mod outcome;
 mod panic;
 mod registry;
@@ -28,7 +29,7 @@ mod worker;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use cancel::{is_cancelled, wait_cancelled};
+pub use cancel::{cancelled, is_cancelled, wait_cancelled, Cancelled};
 pub use report::{Error, FailureKind, Location};
 pub use supervisor::Supervisor;
 pub use worker::spawn;

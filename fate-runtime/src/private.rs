@@ -4,6 +4,8 @@
 //! calls one of these, so the expansion stays short and the logic is type-checked
 //! once, here.
 
+use std::future::Future;
+
 use crate::worker::{self, WorkerName};
 
 pub use crate::exit::{run_main, MainOptions, MainOutput};
@@ -34,4 +36,24 @@ pub fn worker<R>(
 #[inline]
 pub fn worker_plain<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
     worker::run(WorkerName::Named(name), body, |_| None)
+}
+
+/// A supervised `async fn`: `future` is the function's body as an `async` block,
+/// `inspect` finds an `Err` in its output (see [`probe`]).
+#[inline]
+pub fn worker_future<F: Future>(
+    name: &'static str,
+    future: F,
+    inspect: impl FnOnce(&F::Output) -> Option<Returned>,
+) -> impl Future<Output = F::Output> {
+    crate::future::supervise(WorkerName::Named(name), future, inspect)
+}
+
+/// A supervised `async fn` whose output is never an error.
+#[inline]
+pub fn worker_future_plain<F: Future>(
+    name: &'static str,
+    future: F,
+) -> impl Future<Output = F::Output> {
+    crate::future::supervise(WorkerName::Named(name), future, |_| None)
 }

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::io::Write;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use crate::registry::{self, Registration};
@@ -48,6 +49,8 @@ pub(crate) struct Root {
     claimed: AtomicBool,
     state: Mutex<State>,
     changed: Condvar,
+    /// Tasks waiting in `fate::cancelled()`, by the id of their future.
+    wakers: Mutex<Vec<(u64, Waker)>>,
 }
 
 impl fmt::Debug for Root {
@@ -74,6 +77,7 @@ impl Root {
             claimed: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
+            wakers: Mutex::new(Vec::new()),
         }
     }
 
@@ -133,6 +137,10 @@ impl Root {
         self.cancelled.store(true, Ordering::Release);
         drop(state);
         self.changed.notify_all();
+        let wakers = std::mem::take(&mut *lock(&self.wakers));
+        for (_, waker) in wakers {
+            waker.wake();
+        }
         if let Some(notice) = notice {
             let _ = writeln!(std::io::stderr(), "{notice}");
         }
@@ -232,6 +240,29 @@ impl Root {
     /// Claims the right to end the program. Exactly one caller ever gets `true`.
     pub(crate) fn claim(&self) -> bool {
         !self.claimed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Registers the waker of the `fate::cancelled()` future `id`; `false` if the root
+    /// is cancelled already (then nothing is registered).
+    pub(crate) fn register_waker(&self, id: u64, waker: &Waker) -> bool {
+        let mut wakers = lock(&self.wakers);
+        // Checked under the lock that `fail` takes the wakers under: no lost wake-up.
+        if self.is_cancelled() {
+            return false;
+        }
+        match wakers.iter_mut().find(|(slot, _)| *slot == id) {
+            Some((_, known)) => {
+                if !known.will_wake(waker) {
+                    known.clone_from(waker);
+                }
+            }
+            None => wakers.push((id, waker.clone())),
+        }
+        true
+    }
+
+    pub(crate) fn unregister_waker(&self, id: u64) {
+        lock(&self.wakers).retain(|(slot, _)| *slot != id);
     }
 
     /// Blocks until cancelled or `timeout` passes; returns whether cancelled.

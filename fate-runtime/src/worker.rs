@@ -112,15 +112,26 @@ struct Frame {
     outer: Option<WorkerName>,
 }
 
+/// Makes `name` the innermost supervised call on this thread; returns the one it
+/// covers, to give back to [`leave_frame`].
+pub(crate) fn enter_frame(name: WorkerName) -> Option<WorkerName> {
+    let outer = FRAME
+        .try_with(|frame| frame.replace(Some(name)))
+        .ok()
+        .flatten();
+    if outer.is_none() {
+        crate::panic::reset();
+    }
+    outer
+}
+
+pub(crate) fn leave_frame(outer: Option<WorkerName>) {
+    let _ = FRAME.try_with(|frame| frame.set(outer));
+}
+
 impl Frame {
     fn enter(root: Arc<Root>, name: WorkerName) -> Self {
-        let outer = FRAME
-            .try_with(|frame| frame.replace(Some(name)))
-            .ok()
-            .flatten();
-        if outer.is_none() {
-            crate::panic::reset();
-        }
+        let outer = enter_frame(name);
         root.worker_entered();
         Frame { root, name, outer }
     }
@@ -138,7 +149,7 @@ impl Frame {
 
 impl Drop for Frame {
     fn drop(&mut self) {
-        let _ = FRAME.try_with(|frame| frame.set(self.outer));
+        leave_frame(self.outer);
         self.root.worker_left();
     }
 }

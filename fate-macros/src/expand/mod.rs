@@ -3,6 +3,7 @@
 //! The signature is re-emitted verbatim and the body becomes a closure handed to the
 //! runtime, so `return` and `?` keep their meaning and the runtime sees the value.
 
+mod future;
 mod root;
 mod worker;
 
@@ -23,6 +24,7 @@ pub(crate) fn supervised(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(error) => return with_errors(item, error),
     };
     let mut errors = Errors::default();
+    let args_tokens = args.clone();
     let args = args::parse(args, &mut errors);
     let role = validate::check(&args, &item_fn, &mut errors);
     if let Err(error) = errors.finish() {
@@ -33,7 +35,11 @@ pub(crate) fn supervised(args: TokenStream, item: TokenStream) -> TokenStream {
         .as_ref()
         .map_or_else(|| quote!(::fate), |path| quote!(#path));
     match role {
+        Role::Root if item_fn.sig.asyncness.is_some() => {
+            root::reorder_below_runtime(&item_fn, &args_tokens, &krate)
+        }
         Role::Root => root::expand(&item_fn, &args, &krate),
+        Role::Worker if item_fn.sig.asyncness.is_some() => future::expand(&item_fn, &args, &krate),
         Role::Worker => worker::expand(&item_fn, &args, &krate),
     }
 }

@@ -19,8 +19,8 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 use syn::ReturnType;
+use syn::spanned::Spanned;
 
 use crate::args::Args;
 use crate::item::ItemFn;
@@ -59,5 +59,47 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         #vis #sig {
             #run_main(#options, #closure)
         }
+    }
+}
+
+/// `#[supervised] #[tokio::main] async fn main` (or any executor's `main` attribute):
+/// moves `#[supervised]` below the executor's attribute, which then turns the function
+/// into a plain `fn main` that blocks on the body, and that is supervised like any
+/// sync `main`. The body's future runs inside the root, on the main thread.
+///
+/// ```text
+/// // Input:
+/// #[fate::supervised(grace = "1s")]
+/// #[tokio::main]
+/// async fn main() { body }
+///
+/// // Output:
+/// #[tokio::main]
+/// #[::fate::supervised(grace = "1s")]
+/// async fn main() { body }
+/// ```
+pub(super) fn reorder_below_runtime(
+    item: &ItemFn,
+    args: &TokenStream,
+    krate: &TokenStream,
+) -> TokenStream {
+    let runtime = item
+        .runtime_attr()
+        .expect("validate rejects async main without an executor attribute");
+    let (above, below) = item.attrs.split_at(runtime + 1);
+    let inner = item.inner_attrs.iter().map(|attr| {
+        let mut outer = attr.clone();
+        outer.style = syn::AttrStyle::Outer;
+        outer
+    });
+    let vis = &item.vis;
+    let sig = &item.sig;
+    let body = item.body_tokens();
+    quote! {
+        #(#above)*
+        #[#krate::supervised(#args)]
+        #(#below)*
+        #(#inner)*
+        #vis #sig #body
     }
 }

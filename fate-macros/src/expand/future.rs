@@ -1,0 +1,110 @@
+//! `#[supervised]` on an `async fn` worker.
+//!
+//! ```text
+//! // Input:
+//! #[fate::supervised]
+//! async fn fetch(url: &str) -> Result<Page, Error> { body }
+//!
+//! // Output:
+//! fn fetch(url: &str) -> impl ::core::future::Future<Output = Result<Page, Error>> {
+//!     ::fate::__private::worker_future(
+//!         "fetch",
+//!         async move {
+//!             if false {
+//!                 let __fate_never: Result<Page, Error> = loop {};
+//!                 return __fate_never;
+//!             }
+//!             body
+//!         },
+//!         |__fate_out| {
+//!             use ::fate::__private::probe::*;
+//!             (&&&&&&Probe(__fate_out)).__fate_returned()
+//!         },
+//!     )
+//! }
+//! ```
+//!
+//! The function stops being `async` so that the wrapper is made when the function is
+//! called: it remembers the root that is current there, even if the future is polled on
+//! another thread. The returned `impl Future` captures every lifetime and type in scope,
+//! as the `async fn` did (this crate is edition 2024, and so are the tokens it writes).
+//! The never-taken `return` of the declared type comes first in the block, so that the
+//! block's output type is known before the body is checked: coercions such as
+//! `Box::new(e)` into `Box<dyn Error>` work as in the `async fn`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::ReturnType;
+use syn::spanned::Spanned;
+
+use super::private_ident;
+use crate::args::Args;
+use crate::item::ItemFn;
+use crate::validate;
+
+pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenStream {
+    let attrs = item.all_attrs();
+    let vis = &item.vis;
+    let body = item.body_tokens();
+    let mut sig = item.sig.clone();
+    // Located at `async`, but with the macro's hygiene: its edition (2024) decides
+    // what the `impl Future` captures.
+    let async_span = proc_macro2::Span::call_site().located_at(
+        sig.asyncness
+            .take()
+            .map_or_else(proc_macro2::Span::call_site, |a| a.span),
+    );
+    let name = args.name.as_ref().map_or_else(
+        || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
+        |name| name.value.clone(),
+    );
+    let output = match &sig.output {
+        ReturnType::Default => quote_spanned!(async_span=> ()),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let never_an_error = validate::never_an_error(&sig.output);
+    let fake_return = match &sig.output {
+        ReturnType::Type(_, ty) if !never_an_error => {
+            let ty = validate::closure_return_type(ty);
+            let never = private_ident("__fate_never");
+            quote_spanned! {ty.span()=>
+                #[allow(
+                    unknown_lints,
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::empty_loop,
+                    clippy::let_unit_value,
+                    clippy::let_with_type_underscore,
+                    clippy::needless_return,
+                    clippy::unreachable
+                )]
+                if false {
+                    let #never: #ty = loop {};
+                    return #never;
+                }
+            }
+        }
+        _ => TokenStream::new(),
+    };
+    sig.output = syn::parse_quote_spanned! {async_span=>
+        -> impl ::core::future::Future<Output = #output>
+    };
+    let future = quote!(async move { #fake_return #body });
+    let call = if never_an_error {
+        quote!(#krate::__private::worker_future_plain(#name, #future))
+    } else {
+        let out = private_ident("__fate_out");
+        quote! {
+            #krate::__private::worker_future(#name, #future, |#out| {
+                use #krate::__private::probe::*;
+                (&&&&&&Probe(#out)).__fate_returned()
+            })
+        }
+    };
+    quote! {
+        #attrs
+        #vis #sig {
+            #call
+        }
+    }
+}

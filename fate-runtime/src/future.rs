@@ -1,0 +1,149 @@
+//! Supervised futures: what a `#[supervised] async fn` returns.
+//!
+//! The wrapper is itself an `async` block, so it needs no `unsafe` pin projection and
+//! no allocation, and it is `Send` exactly when the user's future is. It remembers the
+//! root that is current where the future is *created* (a task polled on an executor's
+//! thread still reports to the right root), and for each poll it makes that root and
+//! the worker's name current on the polling thread, so that the panic hook and sync
+//! workers called inside see them.
+//!
+//! - A panic in any poll is reported, then resumed: the executor sees it as usual.
+//! - An `Err` output is reported and passed through.
+//! - A future dropped before it completes is cancelled, not failed; a panic while
+//!   dropping it is caught and reported, never unwound into the executor (where a
+//!   second panic would abort).
+//! - It counts as a running worker from its first poll until it completes or is
+//!   dropped.
+
+use std::future::{poll_fn, Future};
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll};
+
+use crate::outcome::Returned;
+use crate::registry;
+use crate::supervisor::Root;
+use crate::sync::Arc;
+use crate::worker::{self, WorkerName};
+
+/// Wraps `future` as the worker `name`; `inspect` finds an `Err` in its output.
+pub(crate) fn supervise<F: Future>(
+    name: WorkerName,
+    future: F,
+    inspect: impl FnOnce(&F::Output) -> Option<Returned>,
+) -> impl Future<Output = F::Output> {
+    let root = registry::current_root();
+    async move {
+        let Some(root) = root else {
+            // No supervisor where the future was made: exactly the plain future.
+            return future.await;
+        };
+        let mut call = Call {
+            slot: pin!(Some(future)),
+            root,
+            name,
+            entered: false,
+        };
+        let output = poll_fn(|cx| call.poll(cx)).await;
+        if let Some(returned) = inspect(&output) {
+            call.root.fail(returned.into_failure(name.to_cow()));
+        }
+        output
+    }
+}
+
+/// A supervised future in progress. `slot` is emptied when the future completes, so
+/// that dropping a `Call` with a full slot means the future was cancelled.
+struct Call<'a, F: Future> {
+    slot: Pin<&'a mut Option<F>>,
+    root: Arc<Root>,
+    name: WorkerName,
+    entered: bool,
+}
+
+impl<F: Future> Call<'_, F> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
+        if !self.entered {
+            self.root.worker_entered();
+            self.entered = true;
+        }
+        let scope = PollScope::enter(&self.root, self.name);
+        let Some(future) = self.slot.as_mut().as_pin_mut() else {
+            panic!("a supervised future was polled after it completed");
+        };
+        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => {
+                scope.leave_normally();
+                Poll::Pending
+            }
+            Ok(Poll::Ready(output)) => {
+                self.drop_future();
+                scope.leave_normally();
+                Poll::Ready(output)
+            }
+            Err(payload) => {
+                if let Some(capture) = crate::panic::take_for_report(&*payload) {
+                    self.root.fail(capture.into_failure(self.name.to_cow()));
+                }
+                drop(scope);
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Drops the user's future in place, reporting a panic in its `Drop`.
+    fn drop_future(&mut self) {
+        let slot = &mut self.slot;
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
+            if let Some(capture) = crate::panic::take_for_report(&*payload) {
+                self.root.fail(capture.into_failure(self.name.to_cow()));
+            }
+            // The payload's own `Drop` may panic too; the failure is reported already.
+            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        }
+    }
+}
+
+impl<F: Future> Drop for Call<'_, F> {
+    fn drop(&mut self) {
+        if self.slot.is_some() {
+            // Cancelled before it completed: not a failure. Its destructor runs under
+            // the worker's name, so that a panic in it is reported as this worker's.
+            let scope = PollScope::enter(&self.root, self.name);
+            self.drop_future();
+            drop(scope);
+        }
+        if self.entered {
+            self.root.worker_left();
+        }
+    }
+}
+
+/// For the length of one poll: this worker is the innermost supervised call on the
+/// thread, and its root is the thread's root.
+struct PollScope {
+    outer_frame: Option<WorkerName>,
+    outer_root: Option<Arc<Root>>,
+}
+
+impl PollScope {
+    fn enter(root: &Arc<Root>, name: WorkerName) -> Self {
+        let outer_root = registry::set_thread_root(Some(root.clone()));
+        let outer_frame = worker::enter_frame(name);
+        PollScope {
+            outer_frame,
+            outer_root,
+        }
+    }
+
+    fn leave_normally(self) {
+        crate::panic::settle(self.outer_frame.is_none());
+    }
+}
+
+impl Drop for PollScope {
+    fn drop(&mut self) {
+        worker::leave_frame(self.outer_frame);
+        registry::set_thread_root(self.outer_root.take());
+    }
+}
