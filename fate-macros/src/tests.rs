@@ -186,7 +186,7 @@ fn every_misuse_is_reported_at_once() {
         [
             "`name` set multiple times",
             "a supervised function cannot be `const`: supervision happens at run time; remove `const`",
-            "`async fn` is not supported by this version of fate's `#[supervised]`; supervise the synchronous functions that the async code calls (for example through `spawn_blocking`)",
+            "`async fn main` needs an executor: add its attribute, such as `#[tokio::main]` (above or below `#[fate::supervised]`), or make `main` a plain `fn` that calls your executor's `block_on`",
             "`name` is for workers: the root is always reported as `main`; remove it",
             "`fn main` cannot have generic parameters",
             "`fn main` takes no arguments: read them with `std::env::args()`",
@@ -265,4 +265,72 @@ fn garbage_never_panics() {
             assert!(!out.is_empty() || item.is_empty());
         }
     }
+}
+
+#[test]
+fn async_worker_returning_result() {
+    insta::assert_snapshot!(expand(
+        quote!(),
+        quote! {
+            /// Fetches one page.
+            pub async fn fetch(&self, url: &str) -> Result<Page, Box<dyn std::error::Error>> {
+                if url.is_empty() {
+                    return Err(Box::new(EmptyUrl));
+                }
+                Ok(self.client.get(url).await?)
+            }
+        }
+    ));
+}
+
+#[test]
+fn async_worker_without_return_type() {
+    insta::assert_snapshot!(expand(
+        quote!(name = "ticker"),
+        quote! {
+            async fn tick<T: Clock>(clock: T) {
+                loop {
+                    clock.tick().await;
+                }
+            }
+        }
+    ));
+}
+
+#[test]
+fn async_main_above_the_executor_attribute() {
+    // `#[fate::supervised]` first: it moves itself below `#[tokio::main]`.
+    insta::assert_snapshot!(expand(
+        quote!(grace = "2s"),
+        quote! {
+            /// The service.
+            #[tokio::main(flavor = "current_thread")]
+            #[allow(unused_variables)]
+            async fn main() -> Result<(), fate::Error> {
+                serve().await;
+                Ok(())
+            }
+        }
+    ));
+}
+
+#[test]
+fn async_main_below_the_executor_attribute() {
+    // `#[tokio::main]` first: fate then sees the plain `fn main` tokio made.
+    insta::assert_snapshot!(expand(
+        quote!(grace = "2s"),
+        quote! {
+            fn main() -> Result<(), fate::Error> {
+                let body = async {
+                    serve().await;
+                    Ok(())
+                };
+                return tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .expect("Failed building the Runtime")
+                    .block_on(body);
+            }
+        }
+    ));
 }

@@ -57,3 +57,11 @@ pub fn worker_future_plain<F: Future>(
 ) -> impl Future<Output = F::Output> {
     crate::future::supervise(WorkerName::Named(name), future, |_| None)
 }
+
+/// A value of any type, for a `return` that never runs: generated `async` blocks start
+/// with `if false { return never::<R>(); }` so that their output type is `R` before
+/// the body is checked.
+#[inline]
+pub fn never<T>() -> T {
+    unreachable!("fate: `never` is only named in code that does not run")
+}

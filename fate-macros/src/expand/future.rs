@@ -11,8 +11,7 @@
 //!         "fetch",
 //!         async move {
 //!             if false {
-//!                 let __fate_never: Result<Page, Error> = loop {};
-//!                 return __fate_never;
+//!                 return ::fate::__private::never::<Result<Page, Error>>();
 //!             }
 //!             body
 //!         },
@@ -66,21 +65,9 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     let fake_return = match &sig.output {
         ReturnType::Type(_, ty) if !never_an_error => {
             let ty = validate::closure_return_type(ty);
-            let never = private_ident("__fate_never");
             quote_spanned! {ty.span()=>
-                #[allow(
-                    unknown_lints,
-                    unreachable_code,
-                    clippy::diverging_sub_expression,
-                    clippy::empty_loop,
-                    clippy::let_unit_value,
-                    clippy::let_with_type_underscore,
-                    clippy::needless_return,
-                    clippy::unreachable
-                )]
                 if false {
-                    let #never: #ty = loop {};
-                    return #never;
+                    return #krate::__private::never::<#ty>();
                 }
             }
         }
