@@ -158,11 +158,73 @@
 //! prefer no macro: `Supervisor::new().grace(d).wait(true).run(|| body)` returns
 //! `Result<T, fate::Error>` as soon as the body finishes or a worker fails.
 //!
+//! # `async`
+//!
+//! `#[supervised] async fn` is a worker too, on any executor: the future it returns
+//! reports a panic in any poll (then lets it continue, so the executor sees it as
+//! usual) and an `Err` output, exactly like a sync worker. A future dropped before it
+//! completes is cancelled, not failed; a panic in its `Drop` is reported. The future is
+//! `Send` exactly when the `async fn`'s would be, and it remembers the root that was
+//! current where it was *created*, so a task polled on an executor's thread reports to
+//! the right root.
+//!
+//! For `main`, put `#[fate::supervised]` next to your executor's attribute, in either
+//! order: `#[fate::supervised] #[tokio::main] async fn main()`. The executor's
+//! attribute makes `main` a plain function that blocks on the body, and fate supervises
+//! that like any `main`, with every return type and option. A panic in a detached
+//! `tokio::spawn(worker())` task, which tokio alone would swallow, ends `main` with
+//! that report. fate has no executor dependency: `#[async_std::main]` or a `main` that
+//! calls `block_on` itself work the same (any attribute whose path ends in `main`
+//! counts as the executor's; an `async fn main` without one is a compile error).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! #[fate::supervised(grace = "2s")]
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     tokio::spawn(handle(7)); // detached: fate still sees its panic
+//!     let metrics = tokio::spawn(metrics());
+//!     fate::cancelled().await; // until a worker fails
+//!     metrics.await??; // let it flush before tokio drops its tasks
+//!     Ok(())
+//! }
+//!
+//! #[fate::supervised]
+//! async fn handle(request: u32) {
+//!     tokio::time::sleep(Duration::from_millis(10)).await;
+//!     panic!("request {request} is malformed");
+//! }
+//!
+//! #[fate::supervised]
+//! async fn metrics() -> std::io::Result<()> {
+//!     fate::cancelled().await;
+//!     tokio::fs::write("metrics.txt", "served 0\n").await
+//! }
+//! ```
+//!
+//! When `main`'s body returns, tokio's runtime shuts down and drops the tasks that are
+//! still running, grace period or not: a task that must finish (flush, say) is one the
+//! body awaits after cancellation, as `metrics` above.
+//!
+//! An `async fn` worker expands to a plain `fn` returning `impl Future`, so that the
+//! wrapper is made at the call:
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! fn handle(request: u32) -> impl ::core::future::Future<Output = ()> {
+//!     ::fate::__private::worker_future_plain("handle", async move {
+//!         tokio::time::sleep(Duration::from_millis(10)).await;
+//!         panic!("request {request} is malformed");
+//!     })
+//! }
+//! ```
+//!
 //! # Cancellation
 //!
-//! On its first failure a root cancels: [`is_cancelled`] turns true and
-//! [`wait_cancelled`] wakes, so workers can stop cleanly and flush what they hold
-//! within the grace period.
+//! On its first failure a root cancels: [`is_cancelled`] turns true, [`wait_cancelled`]
+//! wakes, and [`cancelled()`] completes, so workers can stop cleanly and flush what they
+//! hold within the grace period.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -203,6 +265,13 @@
 //!
 //! # What fate decided where Rust leaves a choice
 //!
+//! - With an `anyhow::Error` or `eyre::Report` `main`, the report is printed by that
+//!   crate: the summary line and the error chain. On stable Rust it cannot see the
+//!   panic's backtrace (it prints one of its own, taken where the report was converted),
+//!   nor the thread and the later failures; [`Error`]'s own accessors still have them.
+//! - Whether a panic's backtrace is captured follows `RUST_BACKTRACE`, as Rust's panic
+//!   message does; when it is not set, `RUST_LIB_BACKTRACE`.
+//! - A function named `main` without `self` is the root, even in an `impl` block.
 //! - A `fate::spawn`ed closure's worker is named after the place of the call
 //!   (``fate::spawn at src/main.rs:12:5``); only its panics are reported (its value is
 //!   not inspected for `Err`).

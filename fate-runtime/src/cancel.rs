@@ -56,14 +56,30 @@ pub struct Cancelled {
 /// Completes when the current root cancels (at its first failure).
 ///
 /// ```
-/// # async fn example() {
 /// use std::time::Duration;
 ///
-/// // In a task: flush and stop as soon as a sibling fails.
-/// let work = async { /* ... */ };
-/// let stopped = fate::cancelled();
-/// # let _ = (work, stopped);
-/// # }
+/// #[fate::supervised]
+/// async fn buffer_until_cancelled(lines: Vec<&'static str>) -> usize {
+///     fate::cancelled().await; // a sibling failed: time to flush
+///     lines.len()
+/// }
+///
+/// #[fate::supervised]
+/// async fn parse(text: &str) -> Result<u32, std::num::ParseIntError> {
+///     text.parse()
+/// }
+///
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// let result = fate::Supervisor::new().grace(Duration::from_secs(5)).run(move || {
+///     let runtime = tokio::runtime::Runtime::new().unwrap();
+///     runtime.block_on(async {
+///         let buffer = tokio::spawn(buffer_until_cancelled(vec!["a", "b"]));
+///         let _ = tokio::spawn(parse("seven")).await; // fails: cancels the root
+///         tx.send(buffer.await.unwrap()).unwrap(); // the buffer saw it and finished
+///     })
+/// });
+/// assert_eq!(result.unwrap_err().worker(), "parse");
+/// assert_eq!(rx.recv().unwrap(), 2);
 /// ```
 pub fn cancelled() -> Cancelled {
     static NEXT_ID: AtomicU64 = AtomicU64::new(0);
