@@ -371,3 +371,149 @@ pub(crate) fn scratch_file(tag: &str) -> PathBuf {
     let _ = std::fs::remove_file(&path);
     path
 }
+
+// ---------------------------------------------------------------------------------
+// The fixtures of the async end-to-end tests (tests/async_e2e.rs). They are built and
+// run like [`PROGRAMS`], from a list of their own.
+// ---------------------------------------------------------------------------------
+
+/// The examples `tests/async_e2e.rs` runs, built together, once (see [`async_program`]).
+const ASYNC_PROGRAMS: &[&str] = &[
+    "fixture_async_multi",
+    "fixture_async_below",
+    "fixture_async_current",
+    "fixture_async_executor",
+];
+
+/// The path of the async fixture `name`, up to date (as [`program`] does for
+/// [`PROGRAMS`]).
+#[allow(dead_code)] // tests/e2e.rs shares this module and runs none of them
+pub(crate) fn async_program(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    assert!(
+        ASYNC_PROGRAMS.contains(&name),
+        "{name} is not in ASYNC_PROGRAMS"
+    );
+    BUILT.get_or_init(|| build_examples(ASYNC_PROGRAMS));
+    let path = program_path(name);
+    assert!(path.exists(), "{} does not exist", path.display());
+    path
+}
+
+/// `cargo build` of the examples `names`, with the profile of the test binary.
+fn build_examples(names: &[&str]) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(package_root())
+        .arg("build")
+        .arg("--quiet");
+    for name in names {
+        command.args(["--example", name]);
+    }
+    let profile_dir = examples_dir()
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str())
+        .map(str::to_owned)
+        .unwrap_or_default();
+    match profile_dir.as_str() {
+        "debug" => {}
+        "release" => {
+            command.arg("--release");
+        }
+        other => {
+            command.args(["--profile", other]);
+        }
+    }
+    let output = command.output().expect("run cargo build for the examples");
+    assert!(
+        output.status.success(),
+        "`cargo build` of the fixtures {names:?} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl Run {
+    /// [`Run::output`] for one of the [`ASYNC_PROGRAMS`].
+    #[allow(dead_code)] // tests/e2e.rs shares this module and runs none of them
+    pub(crate) fn output_async(self) -> Output {
+        let path = async_program(&self.name);
+        self.output_from(&path)
+    }
+
+    /// Runs the program at `path` as [`Run::output`] does.
+    fn output_from(self, path: &Path) -> Output {
+        let mut command = Command::new(path);
+        command
+            .args(&self.args)
+            .current_dir(package_root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in &self.env {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", path.display()));
+
+        let mut stdout_pipe = child.stdout.take().expect("piped stdout");
+        let stdout_reader = thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = stdout_pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        });
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr_pipe = child.stderr.take().expect("piped stderr");
+        let stderr_reader = {
+            let lines = lines.clone();
+            thread::spawn(move || {
+                let mut reader = BufReader::new(stderr_pipe);
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    match reader.read_until(b'\n', &mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            let text = String::from_utf8_lossy(&line).into_owned();
+                            lines
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push((started.elapsed(), text));
+                        }
+                    }
+                }
+            })
+        };
+
+        let status = wait_with_deadline(&mut child, started + self.timeout);
+        let elapsed = started.elapsed();
+        let stdout = stdout_reader.join().expect("the stdout reader");
+        stderr_reader.join().expect("the stderr reader");
+        let stderr_lines = std::mem::take(&mut *lines.lock().unwrap_or_else(|e| e.into_inner()));
+        let stderr = stderr_lines.iter().map(|(_, line)| line.as_str()).collect();
+        let output = Output {
+            command: format!("{} {:?}", self.name, self.args),
+            status,
+            stdout,
+            stderr,
+            stderr_lines,
+            elapsed,
+        };
+        if output.status.is_none() {
+            panic!(
+                "{} did not end within {:?}: killed\n{}",
+                output.command,
+                self.timeout,
+                output.dump()
+            );
+        }
+        output
+    }
+}

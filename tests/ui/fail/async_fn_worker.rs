@@ -1,8 +1,0 @@
-#[fate::supervised]
-async fn work() -> u32 {
-    1
-}
-
-fn main() {
-    let _ = work();
-}
