@@ -204,8 +204,15 @@
 //! ```
 //!
 //! When `main`'s body returns, tokio's runtime shuts down and drops the tasks that are
-//! still running, grace period or not: a task that must finish (flush, say) is one the
-//! body awaits after cancellation, as `metrics` above.
+//! still running, grace period or `wait` or not: a task that must finish (flush, say)
+//! is one the body awaits after cancellation, as `metrics` above.
+//!
+//! A supervised future reports to the root that was current where it was made. While
+//! it is polled, its root is current on the polling thread, so futures it makes inside
+//! report there too. A future made by unsupervised code on an executor's thread reports
+//! to the process root: under a [`Supervisor`] that is not the process root (parallel
+//! tests), make the supervised futures in the body (`tokio::spawn(worker())`) or inside
+//! other supervised futures.
 //!
 //! An `async fn` worker expands to a plain `fn` returning `impl Future`, so that the
 //! wrapper is made at the call:

@@ -594,13 +594,24 @@ impl DropFlag {
 fn arguments_live_as_long_as_the_future_as_in_an_async_fn() {
     let _guard = shared();
     type Call = fn(DropFlag, DropFlag) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+    // The cases that take one flag keep the other in the outer future, so that only
+    // the worker's argument can be dropped early.
+    fn keeping(
+        future: impl Future<Output = ()> + Send + 'static,
+        other: DropFlag,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(async move {
+            future.await;
+            drop(other);
+        })
+    }
     let calls: [(&str, Call); 4] = [
-        ("an unused argument `_guard`", |a, _b| {
-            Box::pin(holds_unnamed(a))
+        ("an unused argument `_guard`", |a, b| {
+            keeping(holds_unnamed(a), b)
         }),
-        ("a `_` argument", |a, _b| Box::pin(holds_wildcard(a))),
+        ("a `_` argument", |a, b| keeping(holds_wildcard(a), b)),
         ("a tuple pattern", |a, b| Box::pin(holds_in_pattern((a, b)))),
-        ("`self`", |a, _b| Box::pin(a.consume())),
+        ("`self`", |a, b| keeping(a.consume(), b)),
     ];
     let mut dropped_at_call = Vec::new();
     for (what, call) in calls {

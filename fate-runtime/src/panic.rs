@@ -266,7 +266,7 @@ mod tests {
         assert!(is_default_hook(&default));
         let custom: Hook = Box::new(|_| {});
         assert!(!is_default_hook(&custom));
-        let capturing: Hook = Box::new(move |_| drop(&default));
+        let capturing: Hook = Box::new(move |info| default(info));
         assert!(!is_default_hook(&capturing));
         std::panic::set_hook(libtest);
     }

@@ -76,7 +76,8 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     sig.output = syn::parse_quote_spanned! {async_span=>
         -> impl ::core::future::Future<Output = #output>
     };
-    let future = quote!(async move { #fake_return #body });
+    let moved_in = move_arguments_in(&mut sig);
+    let future = quote!(async move { #fake_return #moved_in #body });
     let call = if never_an_error {
         quote!(#krate::__private::worker_future_plain(#name, #future))
     } else {
@@ -94,4 +95,48 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             #call
         }
     }
+}
+
+/// Makes every argument live as long as the future, as in an `async fn`, where even
+/// an argument the body never mentions is dropped only when the future is (a semaphore
+/// permit passed in, say). An `async move` block takes only what it mentions, so each
+/// argument is moved in by name first (a pattern argument is renamed `__fate_argN` in
+/// the signature and destructured inside), and `self` is mentioned.
+///
+/// Returns the statements that open the `async` block; rewrites the signature's
+/// patterns (`mut x` becomes `x` outside and `let mut x = x;` inside).
+fn move_arguments_in(sig: &mut syn::Signature) -> TokenStream {
+    let mut statements = TokenStream::new();
+    for (index, input) in sig.inputs.iter_mut().enumerate() {
+        match input {
+            syn::FnArg::Receiver(receiver) => {
+                let self_token = &receiver.self_token;
+                statements.extend(quote!(let _ = &#self_token;));
+            }
+            syn::FnArg::Typed(typed) => match &mut *typed.pat {
+                syn::Pat::Ident(binding)
+                    if binding.by_ref.is_none() && binding.subpat.is_none() =>
+                {
+                    let mutability = binding.mutability.take();
+                    let ident = &binding.ident;
+                    statements.extend(quote!(let #mutability #ident = #ident;));
+                }
+                pattern => {
+                    let arg = private_ident(&format!("__fate_arg{index}"));
+                    let original = std::mem::replace(
+                        pattern,
+                        syn::Pat::Ident(syn::PatIdent {
+                            attrs: Vec::new(),
+                            by_ref: None,
+                            mutability: None,
+                            ident: arg.clone(),
+                            subpat: None,
+                        }),
+                    );
+                    statements.extend(quote!(let #arg = #arg; let #original = #arg;));
+                }
+            },
+        }
+    }
+    statements
 }
