@@ -20,7 +20,14 @@ fn target_dir() -> PathBuf {
 fn the_hook_prints_the_report_then_the_process_aborts() {
     let target = target_dir();
     let build = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--profile", "fixture-abort", "--example", "fixture_abort"])
+        .args([
+            "build",
+            "--quiet",
+            "--profile",
+            "fixture-abort",
+            "--example",
+            "fixture_abort",
+        ])
         .arg("--target-dir")
         .arg(&target)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -57,7 +64,11 @@ fn the_hook_prints_the_report_then_the_process_aborts() {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(status.signal(), Some(6), "expected SIGABRT; stderr:\n{stderr}");
+        assert_eq!(
+            status.signal(),
+            Some(6),
+            "expected SIGABRT; stderr:\n{stderr}"
+        );
     }
     #[cfg(not(unix))]
     assert!(!status.success(), "stderr:\n{stderr}");

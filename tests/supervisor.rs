@@ -120,19 +120,12 @@ fn outer_calls_inner() -> u32 {
 
 #[fate::supervised]
 fn catches_its_own_panic() -> u32 {
-    let caught = std::panic::catch_unwind(|| -> u32 { panic!("caught inside the worker") });
-    match caught {
-        Ok(value) => value,
-        Err(_) => 17,
-    }
+    std::panic::catch_unwind(|| -> u32 { panic!("caught inside the worker") }).unwrap_or(17)
 }
 
 #[fate::supervised]
 fn catches_inner_worker_panic() -> u32 {
-    match std::panic::catch_unwind(inner_panics) {
-        Ok(value) => value,
-        Err(_) => 23,
-    }
+    std::panic::catch_unwind(inner_panics).unwrap_or(23)
 }
 
 #[fate::supervised]
@@ -176,7 +169,10 @@ fn run_returns_a_non_copy_value_and_the_body_may_return_a_result() {
     // An `Err` returned by the body itself is the body's value, not a worker failure.
     let result: Result<Result<(), String>, fate::Error> =
         bounded(|| Supervisor::new().run(|| Err(String::from("the body's own error"))));
-    assert_eq!(result.expect("no failure"), Err("the body's own error".into()));
+    assert_eq!(
+        result.expect("no failure"),
+        Err("the body's own error".into())
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -403,7 +399,11 @@ fn a_non_string_payload_reads_box_dyn_any_and_reaches_the_join_handle() {
             block_forever()
         })
     });
-    assert_eq!(recv(&rx), Some(42), "the JoinHandle sees the original payload");
+    assert_eq!(
+        recv(&rx),
+        Some(42),
+        "the JoinHandle sees the original payload"
+    );
     let error = result.expect_err("answer panicked");
     assert_eq!(error.worker(), "answer");
     assert_eq!(error.kind(), FailureKind::Panic);
@@ -489,7 +489,9 @@ fn the_name_option_names_the_worker() {
     let error = result.expect_err("panicked");
     assert_eq!(error.worker(), "custom-name");
     assert!(
-        error.to_string().starts_with("worker `custom-name` panicked at "),
+        error
+            .to_string()
+            .starts_with("worker `custom-name` panicked at "),
         "{error}"
     );
 }
@@ -551,16 +553,14 @@ fn an_unnamed_thread_has_no_thread_name() {
 fn later_failures_are_counted_in_others() {
     let _guard = shared();
     let result = bounded(|| {
-        Supervisor::new()
-            .grace(Duration::from_secs(10))
-            .run(|| {
-                // One after the other, so that the first is known; the body then
-                // finishes, and with no worker running `run` returns long before the
-                // grace period is over.
-                let _ = fate::spawn(|| explode("first")).join();
-                let _ = fate::spawn(|| explode("second")).join();
-                let _ = fate::spawn(|| load_config(true)).join();
-            })
+        Supervisor::new().grace(Duration::from_secs(10)).run(|| {
+            // One after the other, so that the first is known; the body then
+            // finishes, and with no worker running `run` returns long before the
+            // grace period is over.
+            let _ = fate::spawn(|| explode("first")).join();
+            let _ = fate::spawn(|| explode("second")).join();
+            let _ = fate::spawn(|| load_config(true)).join();
+        })
     });
     let error = result.expect_err("three failures");
     assert_eq!(error.message(), "first");
@@ -575,14 +575,12 @@ fn later_failures_are_counted_in_others() {
 fn a_panic_caught_inside_the_worker_is_not_a_failure() {
     let _guard = shared();
     let result = bounded(|| {
-        Supervisor::new()
-            .grace(Duration::from_secs(10))
-            .run(|| {
-                let a = fate::spawn(catches_its_own_panic).join().expect("no panic");
-                let b = catches_its_own_panic();
-                let c = catches_inner_worker_panic();
-                (a, b, c)
-            })
+        Supervisor::new().grace(Duration::from_secs(10)).run(|| {
+            let a = fate::spawn(catches_its_own_panic).join().expect("no panic");
+            let b = catches_its_own_panic();
+            let c = catches_inner_worker_panic();
+            (a, b, c)
+        })
     });
     // `catches_inner_worker_panic` catches a panic of the worker `inner_panics`,
     // which is a failure of `inner_panics` (it panicked out of a supervised call).
@@ -705,4 +703,55 @@ fn the_error_is_a_send_sync_static_std_error_and_cheap_to_clone() {
     // Boxed as `dyn Error`, as `?` in an `anyhow`/`Box<dyn Error>` main does.
     let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(error);
     assert!(boxed.to_string().contains("clone me"));
+}
+
+#[test]
+fn when_the_process_root_returns_the_oldest_supervisor_still_running_becomes_the_process_root() {
+    // The crate docs ("Which supervisor a worker reports to"): in a program without a
+    // supervised `main`, the process root is "the oldest `Supervisor` still running".
+    let _guard = exclusive();
+    let (a_running_tx, a_running_rx) = mpsc::channel();
+    let (b_running_tx, b_running_rx) = mpsc::channel();
+    let (a_returned_tx, a_returned_rx) = mpsc::channel::<()>();
+    // Root a starts first, so it is the process root ...
+    let root_a = std::thread::spawn(move || {
+        bounded(move || {
+            Supervisor::new().run(move || {
+                a_running_tx.send(()).expect("the test listens");
+                recv(&b_running_rx);
+                "a done"
+            })
+        })
+    });
+    recv(&a_running_rx);
+    // ... then root b starts, and root a returns while b still runs.
+    let root_b = std::thread::spawn(move || {
+        bounded(move || {
+            Supervisor::new().run(move || {
+                b_running_tx.send(()).expect("root a listens");
+                recv(&a_returned_rx); // b is now the oldest root still running
+                let handle = std::thread::Builder::new()
+                    .name("not-from-fate-spawn".into())
+                    .spawn(|| explode("on a thread of the oldest root still running"))
+                    .expect("spawn");
+                let _ = handle.join();
+                // A failure ends `run` at once; reaching the end means nobody saw it.
+                std::thread::sleep(Duration::from_secs(2));
+                "b saw no failure"
+            })
+        })
+    });
+    assert_eq!(
+        root_a.join().expect("root a's thread").expect("a ok"),
+        "a done"
+    );
+    a_returned_tx.send(()).expect("root b listens");
+    let b = root_b.join().expect("root b's thread");
+    let error = b.expect_err(
+        "the panic on a thread not started by fate::spawn reaches the oldest root still running",
+    );
+    assert_eq!(
+        error.message(),
+        "on a thread of the oldest root still running"
+    );
 }

@@ -4,16 +4,16 @@
 
 use std::panic;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+use std::time::{Duration, Instant};
 
 /// How long any one test step may take before the test counts as hung.
-pub const LIMIT: Duration = Duration::from_secs(20);
+pub(crate) const LIMIT: Duration = Duration::from_secs(20);
 
 /// Runs `f` on a thread of its own and returns its value, or fails the test if it
 /// takes longer than `limit`. A panic in `f` (a failed assertion) is re-raised here
 /// with its original payload.
-pub fn within<T, F>(limit: Duration, f: F) -> T
+pub(crate) fn within<T, F>(limit: Duration, f: F) -> T
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -22,7 +22,7 @@ where
     let handle = std::thread::Builder::new()
         .name("bounded".into())
         .spawn(move || {
-            let _ = tx.send(f());
+            drop(tx.send(f()));
         })
         .expect("spawn the bounded thread");
     match rx.recv_timeout(limit) {
@@ -36,7 +36,7 @@ where
 }
 
 /// [`within`] the default [`LIMIT`].
-pub fn bounded<T, F>(f: F) -> T
+pub(crate) fn bounded<T, F>(f: F) -> T
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -45,7 +45,7 @@ where
 }
 
 /// Receives from `rx`, failing the test after [`LIMIT`].
-pub fn recv<T>(rx: &mpsc::Receiver<T>) -> T {
+pub(crate) fn recv<T>(rx: &mpsc::Receiver<T>) -> T {
     match rx.recv_timeout(LIMIT) {
         Ok(value) => value,
         Err(error) => panic!("no message within {LIMIT:?}: {error}"),
@@ -53,23 +53,49 @@ pub fn recv<T>(rx: &mpsc::Receiver<T>) -> T {
 }
 
 /// Parks the current thread forever: a body or worker that never finishes.
-pub fn block_forever() -> ! {
+pub(crate) fn block_forever() -> ! {
     loop {
         std::thread::park();
     }
 }
 
 /// Tests that need to be the process root (threads not started by `fate::spawn`
-/// report there) take the lock exclusively; every other test that runs a
-/// `Supervisor` takes it shared, so that no other root is alive meanwhile.
+/// report there), or that no other root is alive, take the lock exclusively; every
+/// other test that runs a `Supervisor` takes it shared.
 static PROCESS: RwLock<()> = RwLock::new(());
 
-/// For a test that runs a `Supervisor` whose workers all come from `fate::spawn`.
-pub fn shared() -> RwLockReadGuard<'static, ()> {
-    PROCESS.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// How long a test may wait for [`shared`] or [`exclusive`]: every holder is itself
+/// bounded, so waiting longer means a lock was leaked.
+const LOCK_LIMIT: Duration = Duration::from_secs(180);
+
+fn acquire<G>(mut attempt: impl FnMut() -> Option<G>) -> G {
+    let deadline = Instant::now() + LOCK_LIMIT;
+    loop {
+        if let Some(guard) = attempt() {
+            return guard;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hung: the process lock was not free within {LOCK_LIMIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
-/// For a test whose `Supervisor` must be the process root.
-pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
-    PROCESS.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// For a test that runs a `Supervisor` whose workers all come from `fate::spawn`.
+pub(crate) fn shared() -> RwLockReadGuard<'static, ()> {
+    acquire(|| match PROCESS.try_read() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    })
+}
+
+/// For a test whose `Supervisor` must be the process root, or the only root alive.
+pub(crate) fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    acquire(|| match PROCESS.try_write() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    })
 }
