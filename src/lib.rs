@@ -279,6 +279,9 @@
 //! - Whether a panic's backtrace is captured follows `RUST_BACKTRACE`, as Rust's panic
 //!   message does; when it is not set, `RUST_LIB_BACKTRACE`.
 //! - A function named `main` without `self` is the root, even in an `impl` block.
+//! - An `Err` passed up with `?` through supervised callers is one failure, reported
+//!   for the innermost worker: a worker's `Err` is not counted when a supervised call
+//!   inside it (on the same thread, or in the same future) already failed.
 //! - A `fate::spawn`ed closure's worker is named after the place of the call
 //!   (``fate::spawn at src/main.rs:12:5``); only its panics are reported (its value is
 //!   not inspected for `Err`).

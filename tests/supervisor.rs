@@ -755,3 +755,30 @@ fn when_the_process_root_returns_the_oldest_supervisor_still_running_becomes_the
         "on a thread of the oldest root still running"
     );
 }
+
+#[fate::supervised]
+fn read_setting(text: &str) -> Result<u32, std::num::ParseIntError> {
+    text.parse()
+}
+
+#[fate::supervised]
+fn load_settings(text: &str) -> Result<u32, std::num::ParseIntError> {
+    let value = read_setting(text)?; // the same failure, passed up
+    Ok(value * 2)
+}
+
+/// An `Err` passed up with `?` through supervised callers is one failure, not one per
+/// function: the innermost worker is reported, and nothing is counted after it.
+#[test]
+fn an_error_passed_up_with_question_mark_counts_once() {
+    let _guard = shared();
+    let error = bounded(|| {
+        Supervisor::new().run(|| -> () {
+            let _ = fate::spawn(|| load_settings("x")).join();
+            block_forever()
+        })
+    })
+    .expect_err("failed");
+    assert_eq!(error.worker(), "read_setting");
+    assert_eq!(error.others(), 0, "{error:?}");
+}

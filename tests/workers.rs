@@ -396,11 +396,11 @@ fn evens_of<'a>(items: &'a [u32]) -> impl Iterator<Item = &'a u32> + 'a {
     items.iter().filter(|n| *n % 2 == 0)
 }
 
-/// (The closure's parameter type is written out: see
-/// `known_bug_impl_fn_with_a_reference_argument_compiles` for the form without it.)
+/// The closure's parameter gets its higher-ranked type `for<'a> Fn(&'a str)` from the
+/// return type, as in the plain function (the body is not moved into a closure).
 #[fate::supervised]
 fn greeter(name: String) -> impl Fn(&str) -> String {
-    move |greeting: &str| format!("{greeting}, {name}")
+    move |greeting| format!("{greeting}, {name}")
 }
 
 #[fate::supervised]
@@ -784,35 +784,4 @@ fn a_failing_worker_does_not_stop_the_body_running_blocked_forever_from_returnin
         })
     });
     assert_eq!(result.expect_err("failed").worker(), "checked");
-}
-
-// ---------------------------------------------------------------------------------
-// Forms that compile as plain functions but not (yet) under `#[supervised]`. Each is
-// built by trybuild as its own program (a compile error here would otherwise stop
-// every other test in this file from running).
-
-/// A program that must compile and run as its plain twin does.
-const IMPL_FN_WITH_A_REFERENCE_ARGUMENT: &str = r#"
-#[fate::supervised]
-fn greeter(name: String) -> impl Fn(&str) -> String {
-    // As a plain function, the closure's parameter gets its higher-ranked type
-    // `for<'a> Fn(&'a str)` from the return type; inside fate's closure it did not.
-    move |greeting| format!("{greeting}, {name}")
-}
-
-fn main() {
-    let value = fate::Supervisor::new()
-        .run(|| greeter("Ada".into())("Hello"))
-        .expect("no failure");
-    assert_eq!(value, "Hello, Ada");
-}
-"#;
-
-#[test]
-fn known_bug_impl_fn_with_a_reference_argument_compiles() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fate-workers");
-    std::fs::create_dir_all(&dir).expect("create the scratch directory");
-    let path = dir.join("impl_fn_with_a_reference_argument.rs");
-    std::fs::write(&path, IMPL_FN_WITH_A_REFERENCE_ARGUMENT).expect("write the program");
-    trybuild::TestCases::new().pass(&path);
 }

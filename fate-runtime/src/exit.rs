@@ -117,7 +117,7 @@ pub fn run_main<R: MainOutput, F: FnOnce() -> R>(options: MainOptions, body: F) 
         (None, Some(value)) => value,
         // Unreachable in practice: a body that panics is reported before it returns.
         (None, None) => R::from_failure(Error::new(
-            crate::panic::Capture::from_payload(&"the body of `main` panicked")
+            crate::panic::Capture::from_payload(Some(&"the body of `main` panicked"))
                 .into_failure("main".into()),
             Vec::new(),
             0,

@@ -43,10 +43,11 @@ pub(crate) fn supervise<F: Future>(
             root,
             name,
             entered: false,
+            inner_failed: false,
         };
         let output = poll_fn(|cx| call.poll(cx)).await;
         if let Some(returned) = inspect(&output) {
-            call.root.fail(returned.into_failure(name.to_cow()));
+            worker::report_returned(&call.root, name, returned, call.inner_failed);
         }
         output
     }
@@ -59,6 +60,9 @@ struct Call<'a, F: Future> {
     root: Arc<Root>,
     name: WorkerName,
     entered: bool,
+    /// A supervised call inside this future (during one of its polls) reported a
+    /// failure: an `Err` output is then most likely that failure passed up.
+    inner_failed: bool,
 }
 
 impl<F: Future> Call<'_, F> {
@@ -71,7 +75,10 @@ impl<F: Future> Call<'_, F> {
         let Some(future) = self.slot.as_mut().as_pin_mut() else {
             panic!("a supervised future was polled after it completed");
         };
-        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let reported_before = worker::reported_count();
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        self.inner_failed |= worker::reported_count() > reported_before;
+        match polled {
             Ok(Poll::Pending) => {
                 scope.leave_normally();
                 Poll::Pending
@@ -82,9 +89,7 @@ impl<F: Future> Call<'_, F> {
                 Poll::Ready(output)
             }
             Err(payload) => {
-                if let Some(capture) = crate::panic::take_for_report(&*payload) {
-                    self.root.fail(capture.into_failure(self.name.to_cow()));
-                }
+                worker::report_panic(&self.root, self.name, Some(&*payload));
                 drop(scope);
                 panic::resume_unwind(payload)
             }
@@ -95,9 +100,7 @@ impl<F: Future> Call<'_, F> {
     fn drop_future(&mut self) {
         let slot = &mut self.slot;
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
-            if let Some(capture) = crate::panic::take_for_report(&*payload) {
-                self.root.fail(capture.into_failure(self.name.to_cow()));
-            }
+            worker::report_panic(&self.root, self.name, Some(&*payload));
             // The payload's own `Drop` may panic too; the failure is reported already.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
         }

@@ -129,9 +129,12 @@ impl Capture {
     }
 
     /// What the wrapper knows when fate's hook did not run (another hook replaced it).
-    pub(crate) fn from_payload(payload: &(dyn Any + Send)) -> Self {
+    pub(crate) fn from_payload(payload: Option<&(dyn Any + Send)>) -> Self {
         Capture {
-            message: payload_message(payload),
+            message: payload.map_or_else(
+                || "(message unknown: a panic hook installed after fate's did not call it)".into(),
+                payload_message,
+            ),
             location: None,
             thread: std::thread::current().name().map(str::to_owned),
             backtrace: Backtrace::disabled(),
@@ -218,8 +221,8 @@ thread_local! {
 }
 
 /// Takes the panic being unwound for reporting, once: `None` if an inner worker
-/// already reported it.
-pub(crate) fn take_for_report(payload: &(dyn Any + Send)) -> Option<Capture> {
+/// already reported it. `payload` is `None` when only a destructor sees the unwind.
+pub(crate) fn take_for_report(payload: Option<&(dyn Any + Send)>) -> Option<Capture> {
     STASH
         .try_with(
             |stash| match std::mem::replace(&mut *stash.borrow_mut(), Stash::Reported) {

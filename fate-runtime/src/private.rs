@@ -6,6 +6,7 @@
 
 use std::future::Future;
 
+pub use crate::worker::Guard;
 use crate::worker::{self, WorkerName};
 
 pub use crate::exit::{run_main, MainOptions, MainOutput};
@@ -31,11 +32,17 @@ pub fn worker<R>(
     worker::run(WorkerName::Named(name), body, inspect)
 }
 
-/// A supervised call whose value is never an error (no return type, `()`, or
-/// `impl Trait`).
+/// A supervised call whose value is never an error (no return type, `()`, `!`).
 #[inline]
 pub fn worker_plain<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
     worker::run(WorkerName::Named(name), body, |_| None)
+}
+
+/// A supervised call that returns `impl Trait`, as a guard bound first in the
+/// function's body, which stays where it is.
+#[inline]
+pub fn enter(name: &'static str) -> Guard {
+    Guard::enter(WorkerName::Named(name))
 }
 
 /// A supervised `async fn`: `future` is the function's body as an `async` block,

@@ -15,12 +15,27 @@ use std::cell::RefCell;
 use crate::supervisor::Root;
 use crate::sync::{lock, Arc, AtomicU64, AtomicUsize, Mutex, Ordering};
 
-/// The process root, if any.
-static PROCESS_ROOT: Mutex<Option<Arc<Root>>> = Mutex::new(None);
+/// Every root alive, in the order they started; `main`'s, if any, is the process root,
+/// else the oldest.
+static ROOTS: Mutex<Roots> = Mutex::new(Roots {
+    main: None,
+    others: Vec::new(),
+});
 /// Bumped whenever the process root changes, so threads can cache it without locking.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
-/// Roots alive in the process; 0 lets a worker skip every lookup.
+/// Roots alive in the process; 0 lets a worker with no root of its own skip the rest.
 static LIVE_ROOTS: AtomicUsize = AtomicUsize::new(0);
+
+struct Roots {
+    main: Option<Arc<Root>>,
+    others: Vec<Arc<Root>>,
+}
+
+impl Roots {
+    fn process_root(&self) -> Option<&Arc<Root>> {
+        self.main.as_ref().or(self.others.first())
+    }
+}
 
 struct Local {
     own: Option<Arc<Root>>,
@@ -36,18 +51,20 @@ thread_local! {
 
 /// The root that a worker running on this thread reports to, if any.
 pub(crate) fn current_root() -> Option<Arc<Root>> {
-    if LIVE_ROOTS.load(Ordering::Acquire) == 0 {
-        return None;
-    }
     LOCAL
         .try_with(|local| {
             let mut local = local.borrow_mut();
+            // A root of its own, even one that has ended: a body left running after
+            // `Supervisor::run` returned still sees that root's cancellation.
             if let Some(own) = &local.own {
                 return Some(own.clone());
             }
+            if LIVE_ROOTS.load(Ordering::Acquire) == 0 {
+                return None;
+            }
             let generation = GENERATION.load(Ordering::Acquire);
             if local.cached_generation != generation {
-                local.cached_process_root = lock(&PROCESS_ROOT).clone();
+                local.cached_process_root = lock(&ROOTS).process_root().cloned();
                 local.cached_generation = generation;
             }
             local.cached_process_root.clone()
@@ -64,43 +81,41 @@ pub(crate) fn set_thread_root(root: Option<Arc<Root>>) -> Option<Arc<Root>> {
         .flatten()
 }
 
-/// Keeps a root counted as alive and, if it claimed it, as the process root.
+/// Keeps a root registered, from its start to its end.
 #[must_use]
 pub(crate) struct Registration {
     root: Arc<Root>,
-    is_process_root: bool,
 }
 
 impl Registration {
-    /// Registers `root`. `claim_process` makes it the process root: always for a
-    /// `main` root, and for a `Supervisor` only while there is none.
-    pub(crate) fn new(root: &Arc<Root>, force_process: bool) -> Self {
+    /// Registers `root`: as `main`'s root (the process root from now on), or as one
+    /// more `Supervisor` root (the process root while it is the oldest and there is
+    /// no `main` root).
+    pub(crate) fn new(root: &Arc<Root>, is_main: bool) -> Self {
+        let mut roots = lock(&ROOTS);
+        if is_main {
+            roots.main = Some(root.clone());
+        } else {
+            roots.others.push(root.clone());
+        }
         LIVE_ROOTS.fetch_add(1, Ordering::AcqRel);
-        let mut process_root = lock(&PROCESS_ROOT);
-        let is_process_root = force_process || process_root.is_none();
-        if is_process_root {
-            *process_root = Some(root.clone());
-            GENERATION.fetch_add(1, Ordering::AcqRel);
-        }
-        Registration {
-            root: root.clone(),
-            is_process_root,
-        }
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+        Registration { root: root.clone() }
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        if self.is_process_root {
-            let mut process_root = lock(&PROCESS_ROOT);
-            if process_root
-                .as_ref()
-                .is_some_and(|current| Arc::ptr_eq(current, &self.root))
-            {
-                *process_root = None;
-                GENERATION.fetch_add(1, Ordering::AcqRel);
-            }
+        let mut roots = lock(&ROOTS);
+        if roots
+            .main
+            .as_ref()
+            .is_some_and(|main| Arc::ptr_eq(main, &self.root))
+        {
+            roots.main = None;
         }
+        roots.others.retain(|other| !Arc::ptr_eq(other, &self.root));
         LIVE_ROOTS.fetch_sub(1, Ordering::AcqRel);
+        GENERATION.fetch_add(1, Ordering::AcqRel);
     }
 }

@@ -417,7 +417,7 @@ impl Supervisor {
                 Some(value) => Ok(value),
                 // Unreachable in practice: a body that panics is reported first.
                 None => Err(Error::new(
-                    crate::panic::Capture::from_payload(&"the body panicked")
+                    crate::panic::Capture::from_payload(Some(&"the body panicked"))
                         .into_failure("body".into()),
                     Vec::new(),
                     0,

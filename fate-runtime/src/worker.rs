@@ -45,11 +45,67 @@ impl fmt::Display for WorkerName {
 thread_local! {
     /// The innermost supervised call running on this thread.
     static FRAME: Cell<Option<WorkerName>> = const { Cell::new(None) };
+    /// How many failures supervised calls on this thread have reported.
+    static REPORTED: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The innermost supervised call on this thread, if any (for the panic hook).
 pub(crate) fn current_frame() -> Option<WorkerName> {
     FRAME.try_with(Cell::get).ok().flatten()
+}
+
+/// Failures reported from this thread so far.
+pub(crate) fn reported_count() -> u64 {
+    REPORTED.try_with(Cell::get).unwrap_or(0)
+}
+
+/// Reports a failure of the worker `name` to `root`.
+pub(crate) fn report(root: &Root, failure: crate::report::Failure) {
+    let _ = REPORTED.try_with(|count| count.set(count.get() + 1));
+    root.fail(failure);
+}
+
+/// Reports the panic unwinding through the worker `name`, unless a worker inside it
+/// already did. `payload` is `None` when only a destructor sees the unwind.
+pub(crate) fn report_panic(
+    root: &Root,
+    name: WorkerName,
+    payload: Option<&(dyn std::any::Any + Send)>,
+) {
+    if let Some(capture) = crate::panic::take_for_report(payload) {
+        report(root, capture.into_failure(name.to_cow()));
+    }
+}
+
+/// Reports the `Err` a worker returned, unless `inner_failed`: a supervised call
+/// inside it reported a failure, and the `Err` is most likely that failure passed up
+/// with `?`, which must not count twice.
+pub(crate) fn report_returned(
+    root: &Root,
+    name: WorkerName,
+    returned: Returned,
+    inner_failed: bool,
+) {
+    if !inner_failed {
+        report(root, returned.into_failure(name.to_cow()));
+    }
+}
+
+/// Makes `name` the innermost supervised call on this thread; returns the one it
+/// covers, to give back to [`leave_frame`].
+pub(crate) fn enter_frame(name: WorkerName) -> Option<WorkerName> {
+    let outer = FRAME
+        .try_with(|frame| frame.replace(Some(name)))
+        .ok()
+        .flatten();
+    if outer.is_none() {
+        crate::panic::reset();
+    }
+    outer
+}
+
+pub(crate) fn leave_frame(outer: Option<WorkerName>) {
+    let _ = FRAME.try_with(|frame| frame.set(outer));
 }
 
 /// Runs a supervised call: `body` is the function's body, `inspect` tells whether its
@@ -68,13 +124,14 @@ pub(crate) fn run<R>(
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
             if let Some(returned) = inspect(&value) {
-                frame.root.fail(returned.into_failure(name.to_cow()));
+                let inner_failed = reported_count() > frame.reported_at_entry;
+                report_returned(&frame.root, name, returned, inner_failed);
             }
             frame.leave_normally();
             value
         }
         Err(payload) => {
-            frame.report_panic(&*payload);
+            report_panic(&frame.root, name, Some(&*payload));
             drop(frame);
             panic::resume_unwind(payload)
         }
@@ -95,7 +152,7 @@ pub(crate) fn run_body<R>(
             Some(value)
         }
         Err(payload) => {
-            frame.report_panic(&*payload);
+            report_panic(&frame.root, name, Some(&*payload));
             drop(frame);
             // Dropping a payload can itself panic; the report is already made.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
@@ -108,37 +165,18 @@ pub(crate) fn run_body<R>(
 /// its thread, until dropped.
 struct Frame {
     root: Arc<Root>,
-    name: WorkerName,
     outer: Option<WorkerName>,
-}
-
-/// Makes `name` the innermost supervised call on this thread; returns the one it
-/// covers, to give back to [`leave_frame`].
-pub(crate) fn enter_frame(name: WorkerName) -> Option<WorkerName> {
-    let outer = FRAME
-        .try_with(|frame| frame.replace(Some(name)))
-        .ok()
-        .flatten();
-    if outer.is_none() {
-        crate::panic::reset();
-    }
-    outer
-}
-
-pub(crate) fn leave_frame(outer: Option<WorkerName>) {
-    let _ = FRAME.try_with(|frame| frame.set(outer));
+    reported_at_entry: u64,
 }
 
 impl Frame {
     fn enter(root: Arc<Root>, name: WorkerName) -> Self {
         let outer = enter_frame(name);
         root.worker_entered();
-        Frame { root, name, outer }
-    }
-
-    fn report_panic(&self, payload: &(dyn std::any::Any + Send)) {
-        if let Some(capture) = crate::panic::take_for_report(payload) {
-            self.root.fail(capture.into_failure(self.name.to_cow()));
+        Frame {
+            root,
+            outer,
+            reported_at_entry: reported_count(),
         }
     }
 
@@ -151,6 +189,53 @@ impl Drop for Frame {
     fn drop(&mut self) {
         leave_frame(self.outer);
         self.root.worker_left();
+    }
+}
+
+/// A supervised call whose value is never an error, as a guard: the function's body
+/// stays where it is (no closure, so inference and `#[track_caller]` work as in the
+/// plain function), and a panic is seen when the guard is dropped while unwinding.
+#[must_use]
+pub struct Guard(Option<GuardState>);
+
+struct GuardState {
+    frame: Frame,
+    name: WorkerName,
+    /// A worker called from a destructor during unwinding must not take that
+    /// unwind for its own panic.
+    panicking_at_entry: bool,
+}
+
+impl Guard {
+    #[inline]
+    pub(crate) fn enter(name: WorkerName) -> Self {
+        Guard(registry::current_root().map(|root| GuardState {
+            frame: Frame::enter(root, name),
+            name,
+            panicking_at_entry: std::thread::panicking(),
+        }))
+    }
+}
+
+impl Drop for Guard {
+    #[inline]
+    fn drop(&mut self) {
+        let Some(state) = self.0.take() else {
+            return;
+        };
+        if std::thread::panicking() && !state.panicking_at_entry {
+            report_panic(&state.frame.root, state.name, None);
+        } else {
+            state.frame.leave_normally();
+        }
+    }
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Guard")
+            .field(&self.0.as_ref().map(|state| state.name))
+            .finish()
     }
 }
 

@@ -22,8 +22,19 @@
 //! them. Its return type is written out, so that coercions and `?` in the body work as
 //! in the function; an `impl Trait` in it, which a closure cannot name, becomes `_`
 //! (`Result<impl Iterator, E>` → `Result<_, E>`). A function whose value can never be
-//! an error (no return type, `()`, `impl Trait`, `!`) skips the inspection:
-//! `::fate::__private::worker_plain("name", move || body)`.
+//! an error (no return type, `()`, `!`) skips the inspection:
+//! `::fate::__private::worker_plain("produce", move || body)`. One that returns
+//! `impl Trait` needs no closure at all: a guard is bound first and the body stays in
+//! place, so inference (a returned closure's higher-ranked signature, say) works
+//! exactly as in the plain function. The guard sees a panic only as it unwinds past,
+//! without its payload; the message comes from fate's panic hook.
+//!
+//! ```text
+//! fn greeter(name: String) -> impl Fn(&str) -> String {
+//!     let __fate_worker = ::fate::__private::enter("greeter");
+//!     { move |greeting| format!("{greeting}, {name}") }
+//! }
+//! ```
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -43,16 +54,11 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
         |name| name.value.clone(),
     );
-    let closure = match &sig.output {
-        ReturnType::Type(arrow, ty) if !validate::never_an_error(&sig.output) => {
-            let ty = validate::closure_return_type(ty);
-            quote!(move || #arrow #ty #body)
-        }
-        _ => quote!(move || #body),
-    };
-    let call = if validate::never_an_error(&sig.output) {
-        quote!(#krate::__private::worker_plain(#name, #closure))
-    } else {
+    let call = if let (ReturnType::Type(arrow, ty), false) =
+        (&sig.output, validate::never_an_error(&sig.output))
+    {
+        let ty = validate::closure_return_type(ty);
+        let closure = quote!(move || #arrow #ty #body);
         let out = private_ident("__fate_out");
         quote! {
             #krate::__private::worker(#name, #closure, |#out| {
@@ -60,6 +66,14 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
                 (&&&&&&Probe(#out)).__fate_returned()
             })
         }
+    } else if returns_impl_trait(&sig.output) {
+        let guard = private_ident("__fate_worker");
+        quote! {
+            let #guard = #krate::__private::enter(#name);
+            #body
+        }
+    } else {
+        quote!(#krate::__private::worker_plain(#name, move || #body))
     };
     quote! {
         #attrs
@@ -67,4 +81,8 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             #call
         }
     }
+}
+
+fn returns_impl_trait(output: &ReturnType) -> bool {
+    matches!(output, ReturnType::Type(_, ty) if matches!(**ty, syn::Type::ImplTrait(_)))
 }
