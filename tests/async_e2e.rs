@@ -439,3 +439,28 @@ fn hand_written_executor_err_is_reported_and_wakes_the_awaiting_flusher() {
     assert_ended_early(&output, "fetch");
     assert_flushed(&file, &output);
 }
+
+#[test]
+fn async_service_example_reports_the_handler_and_flushes_its_metrics() {
+    let file = scratch_file("async-service-metrics.txt");
+    let output = run("async_service").arg(file.as_os_str()).output_async();
+    let at = location_of(
+        "examples/async_service.rs",
+        "panic!(\"request {request} is malformed",
+    );
+    output
+        .assert_code(1)
+        .assert_stderr_count("fate: worker `handle` failed; cancelling", 1)
+        .assert_stderr_count(
+            &format!(
+                "Error: worker `handle` panicked at {at}: request 5 is malformed: missing header `host`"
+            ),
+            1,
+        )
+        .assert_stderr_count("metrics: flushed to ", 1)
+        .assert_stderr_count(RAW_PANIC, 1) // the report's, no raw message
+        .assert_stderr_lacks("thread '")
+        .assert_ended_within(PROMPT);
+    let metrics = std::fs::read_to_string(&file).expect("the metrics task wrote its file");
+    assert!(metrics.starts_with("served "), "{metrics}");
+}

@@ -694,3 +694,45 @@ fn pipeline_example_fails_fast_with_the_consumer_report() {
     );
     output.assert_stdout("").assert_ended_within(PROMPT);
 }
+
+#[test]
+fn the_body_runs_on_the_real_main_thread() {
+    let output = run("fixture_boxed").arg("main_thread").output();
+    output.assert_code(0).assert_stderr_empty().assert_stdout(
+        "thread Some(\"main\"), thread-local 7, stack frame 4194304 bytes, main-thread only\n",
+    );
+}
+
+#[test]
+fn errors_example_reports_the_io_error_and_its_cause() {
+    let output = run("errors").output();
+    output
+        .assert_code(1)
+        .assert_stderr_count("Error: worker `load` failed: cannot read config file ", 1)
+        .assert_stderr_has(
+            "limits.conf\n  thread: <unnamed>\n\nCaused by:\n    No such file or directory",
+        )
+        .assert_stderr_lacks("panicked")
+        .assert_ended_within(PROMPT);
+}
+
+#[test]
+fn graceful_example_flushes_within_the_grace_period() {
+    let dir = std::env::temp_dir().join(format!("fate-e2e-graceful-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a scratch directory");
+    let file = dir.join("readings.txt");
+    let output = run("graceful").arg(file.as_os_str()).output();
+    output
+        .assert_code(1)
+        .assert_stderr_count("fate: worker `check` failed; cancelling", 1)
+        .assert_stderr_count("Error: worker `check` failed: reading 100.", 1)
+        .assert_stderr_has("save_when_cancelled: flushed ")
+        // Everything stops on cancellation: the program ends well before the 2 s grace.
+        .assert_ended_within(Duration::from_millis(1500));
+    let readings = std::fs::read_to_string(&file).expect("the saver wrote its file");
+    assert!(readings.lines().count() >= 10, "{readings}");
+    assert!(readings
+        .lines()
+        .all(|line| line.parse::<f64>().is_ok_and(|r| r <= 100.0)));
+    let _ = std::fs::remove_dir_all(&dir);
+}

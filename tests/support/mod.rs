@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 /// The examples these tests run, built together, once (see [`program`]).
 const PROGRAMS: &[&str] = &[
     "pipeline",
+    "errors",
+    "graceful",
     "fixture_result",
     "fixture_unit",
     "fixture_exit_code",
@@ -379,6 +381,7 @@ pub(crate) fn scratch_file(tag: &str) -> PathBuf {
 
 /// The examples `tests/async_e2e.rs` runs, built together, once (see [`async_program`]).
 const ASYNC_PROGRAMS: &[&str] = &[
+    "async_service",
     "fixture_async_multi",
     "fixture_async_below",
     "fixture_async_current",
