@@ -104,7 +104,7 @@ pub fn run_main<R: MainOutput, F: FnOnce() -> R>(options: MainOptions, body: F) 
             .spawn(move || watch(&root, render))
             .expect("fate: could not spawn the watcher thread of #[supervised] main");
     }
-    let value = worker::run_body(&root, WorkerName::Named("main"), body);
+    let value = worker::run_body(WorkerName::Named("main"), body);
     root.body_finished();
     root.settle(value.as_ref().is_some_and(R::is_success));
     if !root.claim() {

@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 
 use crate::outcome::Returned;
 use crate::registry;
-use crate::supervisor::Root;
+use crate::supervisor::{Root, Slot};
 use crate::sync::Arc;
 use crate::worker::{self, WorkerName};
 
@@ -39,10 +39,10 @@ pub(crate) fn supervise<F: Future>(
             return future.await;
         };
         let mut call = Call {
-            slot: pin!(Some(future)),
+            future: pin!(Some(future)),
             root,
             name,
-            entered: false,
+            running: None,
             inner_failed: false,
         };
         let output = poll_fn(|cx| call.poll(cx)).await;
@@ -53,13 +53,14 @@ pub(crate) fn supervise<F: Future>(
     }
 }
 
-/// A supervised future in progress. `slot` is emptied when the future completes, so
-/// that dropping a `Call` with a full slot means the future was cancelled.
+/// A supervised future in progress. `future` is emptied when it completes, so that
+/// dropping a `Call` with the future still there means it was cancelled.
 struct Call<'a, F: Future> {
-    slot: Pin<&'a mut Option<F>>,
+    future: Pin<&'a mut Option<F>>,
     root: Arc<Root>,
     name: WorkerName,
-    entered: bool,
+    /// Where it counts as running: the slot of the thread that first polled it.
+    running: Option<Arc<Slot>>,
     /// A supervised call inside this future (during one of its polls) reported a
     /// failure: an `Err` output is then most likely that failure passed up.
     inner_failed: bool,
@@ -67,12 +68,14 @@ struct Call<'a, F: Future> {
 
 impl<F: Future> Call<'_, F> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
-        if !self.entered {
-            self.root.worker_entered();
-            self.entered = true;
+        if self.running.is_none() {
+            self.running = registry::slot_for(&self.root);
+            if let Some(slot) = &self.running {
+                slot.enter_future();
+            }
         }
         let scope = PollScope::enter(&self.root, self.name);
-        let Some(future) = self.slot.as_mut().as_pin_mut() else {
+        let Some(future) = self.future.as_mut().as_pin_mut() else {
             panic!("a supervised future was polled after it completed");
         };
         let reported_before = worker::reported_count();
@@ -98,8 +101,8 @@ impl<F: Future> Call<'_, F> {
 
     /// Drops the user's future in place, reporting a panic in its `Drop`.
     fn drop_future(&mut self) {
-        let slot = &mut self.slot;
-        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
+        let future = &mut self.future;
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
             worker::report_panic(&self.root, self.name, Some(&*payload));
             // The payload's own `Drop` may panic too; the failure is reported already.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
@@ -109,15 +112,15 @@ impl<F: Future> Call<'_, F> {
 
 impl<F: Future> Drop for Call<'_, F> {
     fn drop(&mut self) {
-        if self.slot.is_some() {
+        if self.future.is_some() {
             // Cancelled before it completed: not a failure. Its destructor runs under
             // the worker's name, so that a panic in it is reported as this worker's.
             let scope = PollScope::enter(&self.root, self.name);
             self.drop_future();
             drop(scope);
         }
-        if self.entered {
-            self.root.worker_left();
+        if let Some(slot) = self.running.take() {
+            slot.leave_future(&self.root);
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::any::Any;
 use std::backtrace::Backtrace;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::panic::PanicHookInfo;
 
@@ -85,6 +85,7 @@ fn hook(info: &PanicHookInfo<'_>) {
         return;
     }
     let held_back = installed.previous_is_default;
+    let _ = STASH_USED.try_with(|used| used.set(true));
     let _ = STASH.try_with(|stash| {
         let earlier = std::mem::replace(
             &mut *stash.borrow_mut(),
@@ -218,11 +219,14 @@ pub(crate) enum Stash {
 
 thread_local! {
     static STASH: RefCell<Stash> = const { RefCell::new(Stash::Empty) };
+    /// Whether `STASH` may be other than `Empty`: lets the hot path skip it.
+    static STASH_USED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Takes the panic being unwound for reporting, once: `None` if an inner worker
 /// already reported it. `payload` is `None` when only a destructor sees the unwind.
 pub(crate) fn take_for_report(payload: Option<&(dyn Any + Send)>) -> Option<Capture> {
+    let _ = STASH_USED.try_with(|used| used.set(true));
     STASH
         .try_with(
             |stash| match std::mem::replace(&mut *stash.borrow_mut(), Stash::Reported) {
@@ -237,7 +241,11 @@ pub(crate) fn take_for_report(payload: Option<&(dyn Any + Send)>) -> Option<Capt
 /// Called when a worker returns normally: a panic still pending was caught by user
 /// code inside the worker, and gets the message the default hook held back.
 /// `outermost` clears the stash for the next worker on this thread.
+#[inline]
 pub(crate) fn settle(outermost: bool) {
+    if STASH_USED.try_with(Cell::get) == Ok(false) {
+        return;
+    }
     let _ = STASH.try_with(|stash| {
         let mut stash = stash.borrow_mut();
         if let Stash::Pending { capture, held_back } = &*stash {
@@ -247,13 +255,17 @@ pub(crate) fn settle(outermost: bool) {
             *stash = Stash::Empty;
         } else if outermost {
             *stash = Stash::Empty;
+            let _ = STASH_USED.try_with(|used| used.set(false));
         }
     });
 }
 
 /// Called when the outermost worker on a thread starts: forget an old panic.
+#[inline]
 pub(crate) fn reset() {
-    let _ = STASH.try_with(|stash| *stash.borrow_mut() = Stash::Empty);
+    if STASH_USED.try_with(|used| used.replace(false)) == Ok(true) {
+        let _ = STASH.try_with(|stash| *stash.borrow_mut() = Stash::Empty);
+    }
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@
 //! `spawn_blocking`) therefore report to the process root, and roots that run side by
 //! side (parallel tests) stay apart as long as their threads come from `fate::spawn`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
-use crate::supervisor::Root;
+use crate::supervisor::{Root, Slot};
 use crate::sync::{lock, Arc, AtomicU64, AtomicUsize, Mutex, Ordering};
 
 /// Every root alive, in the order they started; `main`'s, if any, is the process root,
@@ -37,37 +37,215 @@ impl Roots {
     }
 }
 
-struct Local {
-    own: Option<Arc<Root>>,
-    cached_generation: u64,
-    cached_process_root: Option<Arc<Root>>,
+/// What this thread knows of roots. One `thread_local!` for all of it, and a `Copy`
+/// cache of the last answer, so that the hot path is a few loads and compares.
+struct ThreadState {
+    /// The root carried into this thread (`fate::spawn`, a `Supervisor`'s body, a
+    /// supervised future being polled).
+    own: RefCell<Option<Arc<Root>>>,
+    /// Bumped whenever `own` changes.
+    own_version: Cell<u64>,
+    /// The process root as of generation `.0`.
+    cached_process_root: RefCell<(u64, Option<Arc<Root>>)>,
+    /// This thread's counter of running workers, per root it ran workers for. Entries
+    /// are never moved (a running call keeps its index); an entry of a root that has
+    /// ended, with nothing running, is emptied and reused.
+    entries: RefCell<Vec<Option<Entry>>>,
+    /// Which entry the last lookup found, and for which state of `own` and of the
+    /// process root: valid while neither changed.
+    fast: Cell<Fast>,
+}
+
+#[derive(Clone, Copy)]
+struct Fast {
+    own_version: u64,
+    /// The process generation it was computed for; 0 if it came from `own`, which
+    /// the generation does not affect.
+    generation: u64,
+    /// The entry, or `None` for "no root".
+    index: Option<usize>,
+}
+
+struct Entry {
+    root: Arc<Root>,
+    slot: Arc<Slot>,
+}
+
+impl Drop for ThreadState {
+    fn drop(&mut self) {
+        for entry in self.entries.get_mut().iter().flatten() {
+            entry.slot.retire();
+        }
+    }
 }
 
 thread_local! {
-    static LOCAL: RefCell<Local> = const {
-        RefCell::new(Local { own: None, cached_generation: 0, cached_process_root: None })
+    static THREAD: ThreadState = const {
+        ThreadState {
+            own: RefCell::new(None),
+            own_version: Cell::new(1),
+            cached_process_root: RefCell::new((0, None)),
+            entries: RefCell::new(Vec::new()),
+            // Version 0 never matches: the first lookup takes the slow path.
+            fast: Cell::new(Fast { own_version: 0, generation: 0, index: None }),
+        }
     };
+}
+
+impl ThreadState {
+    /// Calls `f` with the root a worker on this thread reports to.
+    fn with_root<T>(&self, f: impl FnOnce(Option<&Arc<Root>>) -> T) -> T {
+        let own = self.own.borrow();
+        // A root of its own, even one that has ended: a body left running after
+        // `Supervisor::run` returned still sees that root's cancellation.
+        if let Some(own) = own.as_ref() {
+            return f(Some(own));
+        }
+        if LIVE_ROOTS.load(Ordering::Acquire) == 0 {
+            return f(None);
+        }
+        let mut cached = self.cached_process_root.borrow_mut();
+        let generation = GENERATION.load(Ordering::Acquire);
+        if cached.0 != generation {
+            *cached = (generation, lock(&ROOTS).process_root().cloned());
+        }
+        f(cached.1.as_ref())
+    }
+
+    /// The entry of the root a worker on this thread reports to, if any.
+    #[inline(always)]
+    fn current_entry(&self) -> Option<usize> {
+        let fast = self.fast.get();
+        if fast.own_version == self.own_version.get()
+            && (fast.generation == 0 || fast.generation == GENERATION.load(Ordering::Acquire))
+        {
+            return fast.index;
+        }
+        self.look_up_entry()
+    }
+
+    #[cold]
+    fn look_up_entry(&self) -> Option<usize> {
+        let generation = GENERATION.load(Ordering::Acquire);
+        let from_own = self.own.borrow().is_some();
+        let index = self.with_root(|root| root.map(|root| self.entry_for(root)));
+        self.fast.set(Fast {
+            own_version: self.own_version.get(),
+            generation: if from_own { 0 } else { generation },
+            index,
+        });
+        index
+    }
+
+    /// The index of this thread's entry for `root`, made if needed.
+    fn entry_for(&self, root: &Arc<Root>) -> usize {
+        let entries = self.entries.borrow();
+        if let Some(index) = entries.iter().position(|entry| {
+            entry
+                .as_ref()
+                .is_some_and(|entry| Arc::ptr_eq(&entry.root, root))
+        }) {
+            return index;
+        }
+        drop(entries);
+        self.new_entry(root)
+    }
+
+    fn new_entry(&self, root: &Arc<Root>) -> usize {
+        let mut entries = self.entries.borrow_mut();
+        for entry in entries.iter_mut() {
+            if entry
+                .as_ref()
+                .is_some_and(|entry| entry.root.has_ended() && entry.slot.is_idle())
+            {
+                if let Some(entry) = entry.take() {
+                    entry.slot.retire();
+                }
+            }
+        }
+        let entry = Entry {
+            root: root.clone(),
+            slot: root.new_slot(),
+        };
+        match entries.iter().position(Option::is_none) {
+            Some(index) => {
+                entries[index] = Some(entry);
+                index
+            }
+            None => {
+                entries.push(Some(entry));
+                entries.len() - 1
+            }
+        }
+    }
 }
 
 /// The root that a worker running on this thread reports to, if any.
 pub(crate) fn current_root() -> Option<Arc<Root>> {
-    LOCAL
-        .try_with(|local| {
-            let mut local = local.borrow_mut();
-            // A root of its own, even one that has ended: a body left running after
-            // `Supervisor::run` returned still sees that root's cancellation.
-            if let Some(own) = &local.own {
-                return Some(own.clone());
+    THREAD
+        .try_with(|thread| thread.with_root(|root| root.cloned()))
+        .ok()
+        .flatten()
+}
+
+/// A supervised call counted as running on this thread: the index of the thread's
+/// entry for its root.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entered(usize);
+
+/// Counts a supervised call as running under this thread's root; `None` with no root.
+#[inline(always)]
+pub(crate) fn enter() -> Option<Entered> {
+    THREAD
+        .try_with(|thread| {
+            let index = thread.current_entry()?;
+            if let Some(Some(entry)) = thread.entries.borrow().get(index) {
+                entry.slot.enter_call();
             }
-            if LIVE_ROOTS.load(Ordering::Acquire) == 0 {
-                return None;
+            Some(Entered(index))
+        })
+        .ok()
+        .flatten()
+}
+
+impl Entered {
+    /// The call is over.
+    #[inline(always)]
+    pub(crate) fn leave(self) {
+        let _ = THREAD.try_with(|thread| {
+            if let Some(Some(entry)) = thread.entries.borrow().get(self.0) {
+                entry.slot.leave_call(&entry.root);
             }
-            let generation = GENERATION.load(Ordering::Acquire);
-            if local.cached_generation != generation {
-                local.cached_process_root = lock(&ROOTS).process_root().cloned();
-                local.cached_generation = generation;
-            }
-            local.cached_process_root.clone()
+        });
+    }
+
+    /// The root the call reports to.
+    pub(crate) fn root(self) -> Option<Arc<Root>> {
+        THREAD
+            .try_with(|thread| {
+                thread
+                    .entries
+                    .borrow()
+                    .get(self.0)
+                    .and_then(|entry| entry.as_ref().map(|entry| entry.root.clone()))
+            })
+            .ok()
+            .flatten()
+    }
+}
+
+/// This thread's counter of running workers for `root` (a supervised future counts
+/// itself on the slot of the thread that first polls it, and leaves it from whichever
+/// thread it ends on).
+pub(crate) fn slot_for(root: &Arc<Root>) -> Option<Arc<Slot>> {
+    THREAD
+        .try_with(|thread| {
+            let index = thread.entry_for(root);
+            thread
+                .entries
+                .borrow()
+                .get(index)
+                .and_then(|entry| entry.as_ref().map(|entry| entry.slot.clone()))
         })
         .ok()
         .flatten()
@@ -75,8 +253,11 @@ pub(crate) fn current_root() -> Option<Arc<Root>> {
 
 /// Makes `root` this thread's own root (or clears it), returning the previous one.
 pub(crate) fn set_thread_root(root: Option<Arc<Root>>) -> Option<Arc<Root>> {
-    LOCAL
-        .try_with(|local| std::mem::replace(&mut local.borrow_mut().own, root))
+    THREAD
+        .try_with(|thread| {
+            thread.own_version.set(thread.own_version.get() + 1);
+            std::mem::replace(&mut *thread.own.borrow_mut(), root)
+        })
         .ok()
         .flatten()
 }
@@ -106,6 +287,7 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        self.root.end();
         let mut roots = lock(&ROOTS);
         if roots
             .main

@@ -37,11 +37,14 @@ pub(crate) struct Root {
     kind: RootKind,
     grace: Duration,
     wait: bool,
-    /// Supervised calls in progress under this root, on any thread.
-    running: AtomicUsize,
-    /// Set once somebody waits for `running` to reach zero; only then do workers
-    /// leaving take the lock to wake them.
+    /// One counter of running supervised calls per thread that ran a worker of this
+    /// root, so that entering and leaving touch only the thread's own cache line.
+    slots: Mutex<Vec<Arc<Slot>>>,
+    /// Set once somebody waits for the running workers to finish; only then do
+    /// workers leaving take the lock to wake them.
     watching_running: AtomicBool,
+    /// `run` returned, or `main` is ending: threads may forget this root.
+    ended: AtomicBool,
     cancelled: AtomicBool,
     collecting: AtomicBool,
     /// A `main` root whose report is being printed: the process is about to end.
@@ -57,7 +60,7 @@ impl fmt::Debug for Root {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Root")
             .field("kind", &self.kind)
-            .field("running", &self.running.load(Ordering::Relaxed))
+            .field("running", &self.running())
             .field("cancelled", &self.cancelled.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
@@ -69,8 +72,9 @@ impl Root {
             kind,
             grace,
             wait,
-            running: AtomicUsize::new(0),
+            slots: Mutex::new(Vec::new()),
             watching_running: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             collecting: AtomicBool::new(true),
             ending_with_report: AtomicBool::new(false),
@@ -97,15 +101,40 @@ impl Root {
         self.cancelled.load(Ordering::Acquire)
     }
 
-    pub(crate) fn worker_entered(&self) {
-        self.running.fetch_add(1, Ordering::SeqCst);
+    /// A new counter of running workers, for one thread (or one future).
+    pub(crate) fn new_slot(&self) -> Arc<Slot> {
+        let slot = Arc::new(Slot::new());
+        let mut slots = lock(&self.slots);
+        // Forget the counters of threads that are gone and left nothing running.
+        slots.retain(|slot| !(slot.retired.load(Ordering::Acquire) && slot.is_idle()));
+        slots.push(slot.clone());
+        slot
     }
 
-    pub(crate) fn worker_left(&self) {
-        let before = self.running.fetch_sub(1, Ordering::SeqCst);
-        // SeqCst pairs with `wait_until`: either it sees the new count, or this sees
-        // its flag and wakes it (after taking the lock, so it is already waiting).
-        if before == 1 && self.watching_running.load(Ordering::SeqCst) {
+    /// Supervised calls in progress under this root, on any thread.
+    pub(crate) fn running(&self) -> usize {
+        lock(&self.slots).iter().map(|slot| slot.running()).sum()
+    }
+
+    /// How many counters of running workers this root keeps (for tests: one per
+    /// thread that ran a worker and is still alive, or left one running).
+    #[cfg(test)]
+    pub(crate) fn slot_count(&self) -> usize {
+        lock(&self.slots).len()
+    }
+
+    pub(crate) fn end(&self) {
+        self.ended.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// A worker left: wakes whoever waits for the running workers to finish.
+    #[inline]
+    fn wake_if_watching(&self) {
+        if self.watching_running.load(Ordering::SeqCst) {
             drop(lock(&self.state));
             self.changed.notify_all();
         }
@@ -285,7 +314,8 @@ impl Root {
         }
         let mut state = lock(&self.state);
         loop {
-            if done(&state, self.running.load(Ordering::SeqCst)) {
+            let running = if counts_running { self.running() } else { 0 };
+            if done(&state, running) {
                 return true;
             }
             state = match deadline {
@@ -305,6 +335,71 @@ impl Root {
                 }
             };
         }
+    }
+}
+
+/// The supervised calls in progress under one root on one thread: read by the root
+/// when it waits, written on the hot path without contention.
+///
+/// `calls` counts the thread's sync calls and is written by that thread alone, so
+/// entering is a plain store; `futures` counts the supervised futures first polled on
+/// the thread, which may end on another thread, so it takes atomic read-modify-writes.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    calls: AtomicUsize,
+    futures: AtomicUsize,
+    /// The thread that owned it has exited.
+    retired: AtomicBool,
+}
+
+impl Slot {
+    fn new() -> Self {
+        Slot {
+            calls: AtomicUsize::new(0),
+            futures: AtomicUsize::new(0),
+            retired: AtomicBool::new(false),
+        }
+    }
+
+    /// A sync call starts; only the slot's own thread calls this.
+    #[inline]
+    pub(crate) fn enter_call(&self) {
+        // Relaxed: a worker that starts while the root checks was "not started yet".
+        let calls = self.calls.load(Ordering::Relaxed);
+        self.calls.store(calls + 1, Ordering::Relaxed);
+    }
+
+    /// A sync call ends; only the slot's own thread calls this.
+    #[inline]
+    pub(crate) fn leave_call(&self, root: &Root) {
+        let calls = self.calls.load(Ordering::Relaxed);
+        // SeqCst pairs with `Root::wait_until`: either the waiter's sum sees this
+        // store, or this sees its flag and wakes it.
+        self.calls.swap(calls - 1, Ordering::SeqCst);
+        root.wake_if_watching();
+    }
+
+    /// A future starts counting here.
+    pub(crate) fn enter_future(&self) {
+        self.futures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A future counted here ended, on any thread.
+    pub(crate) fn leave_future(&self, root: &Root) {
+        self.futures.fetch_sub(1, Ordering::SeqCst);
+        root.wake_if_watching();
+    }
+
+    fn running(&self) -> usize {
+        self.calls.load(Ordering::SeqCst) + self.futures.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_idle(&self) -> bool {
+        self.running() == 0
     }
 }
 
@@ -402,7 +497,7 @@ impl Supervisor {
             std::thread::Builder::new()
                 .spawn(move || {
                     registry::set_thread_root(Some(root.clone()));
-                    let value = worker::run_body(&root, WorkerName::Named("body"), body);
+                    let value = worker::run_body(WorkerName::Named("body"), body);
                     *lock(&slot) = value;
                     root.body_finished();
                 })

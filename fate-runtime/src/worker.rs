@@ -13,7 +13,6 @@ use std::panic::{self, AssertUnwindSafe};
 use crate::outcome::Returned;
 use crate::registry;
 use crate::supervisor::Root;
-use crate::sync::Arc;
 
 /// A worker's name as the report shows it.
 #[derive(Clone, Copy, Debug)]
@@ -50,11 +49,13 @@ thread_local! {
 }
 
 /// The innermost supervised call on this thread, if any (for the panic hook).
+#[inline]
 pub(crate) fn current_frame() -> Option<WorkerName> {
     FRAME.try_with(Cell::get).ok().flatten()
 }
 
 /// Failures reported from this thread so far.
+#[inline]
 pub(crate) fn reported_count() -> u64 {
     REPORTED.try_with(Cell::get).unwrap_or(0)
 }
@@ -93,6 +94,7 @@ pub(crate) fn report_returned(
 
 /// Makes `name` the innermost supervised call on this thread; returns the one it
 /// covers, to give back to [`leave_frame`].
+#[inline]
 pub(crate) fn enter_frame(name: WorkerName) -> Option<WorkerName> {
     let outer = FRAME
         .try_with(|frame| frame.replace(Some(name)))
@@ -104,6 +106,7 @@ pub(crate) fn enter_frame(name: WorkerName) -> Option<WorkerName> {
     outer
 }
 
+#[inline]
 pub(crate) fn leave_frame(outer: Option<WorkerName>) {
     let _ = FRAME.try_with(|frame| frame.set(outer));
 }
@@ -116,22 +119,20 @@ pub(crate) fn run<R>(
     body: impl FnOnce() -> R,
     inspect: impl FnOnce(&R) -> Option<Returned>,
 ) -> R {
-    let Some(root) = registry::current_root() else {
+    let Some(frame) = Frame::enter(name) else {
         // No supervisor anywhere: exactly the plain function.
         return body();
     };
-    let frame = Frame::enter(root, name);
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
             if let Some(returned) = inspect(&value) {
-                let inner_failed = reported_count() > frame.reported_at_entry;
-                report_returned(&frame.root, name, returned, inner_failed);
+                frame.report_returned(returned);
             }
             frame.leave_normally();
             value
         }
         Err(payload) => {
-            report_panic(&frame.root, name, Some(&*payload));
+            frame.report_panic(Some(&*payload));
             drop(frame);
             panic::resume_unwind(payload)
         }
@@ -139,21 +140,20 @@ pub(crate) fn run<R>(
 }
 
 /// Runs a root's body as the worker `name`, reporting a panic as its failure instead
-/// of resuming it. `None` if the body panicked.
-pub(crate) fn run_body<R>(
-    root: &Arc<Root>,
-    name: WorkerName,
-    body: impl FnOnce() -> R,
-) -> Option<R> {
-    let frame = Frame::enter(root.clone(), name);
+/// of resuming it. `None` if the body panicked. The root must be the thread's own.
+pub(crate) fn run_body<R>(name: WorkerName, body: impl FnOnce() -> R) -> Option<R> {
+    let frame = Frame::enter(name);
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
-            frame.leave_normally();
+            if let Some(frame) = frame {
+                frame.leave_normally();
+            }
             Some(value)
         }
         Err(payload) => {
-            report_panic(&frame.root, name, Some(&*payload));
-            drop(frame);
+            if let Some(frame) = frame {
+                frame.report_panic(Some(&*payload));
+            }
             // Dropping a payload can itself panic; the report is already made.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
             None
@@ -164,43 +164,61 @@ pub(crate) fn run_body<R>(
 /// One supervised call in progress: counted as running, and the innermost frame of
 /// its thread, until dropped.
 struct Frame {
-    root: Arc<Root>,
+    entered: registry::Entered,
+    name: WorkerName,
     outer: Option<WorkerName>,
     reported_at_entry: u64,
 }
 
 impl Frame {
-    fn enter(root: Arc<Root>, name: WorkerName) -> Self {
-        let outer = enter_frame(name);
-        root.worker_entered();
-        Frame {
-            root,
-            outer,
+    #[inline(always)]
+    fn enter(name: WorkerName) -> Option<Self> {
+        let entered = registry::enter()?;
+        Some(Frame {
+            entered,
+            name,
+            outer: enter_frame(name),
             reported_at_entry: reported_count(),
+        })
+    }
+
+    #[cold]
+    fn report_panic(&self, payload: Option<&(dyn std::any::Any + Send)>) {
+        if let Some(root) = self.entered.root() {
+            report_panic(&root, self.name, payload);
         }
     }
 
+    #[cold]
+    fn report_returned(&self, returned: Returned) {
+        let inner_failed = reported_count() > self.reported_at_entry;
+        if let Some(root) = self.entered.root() {
+            report_returned(&root, self.name, returned, inner_failed);
+        }
+    }
+
+    #[inline(always)]
     fn leave_normally(self) {
         crate::panic::settle(self.outer.is_none());
     }
 }
 
 impl Drop for Frame {
+    #[inline(always)]
     fn drop(&mut self) {
         leave_frame(self.outer);
-        self.root.worker_left();
+        self.entered.leave();
     }
 }
 
 /// A supervised call whose value is never an error, as a guard: the function's body
-/// stays where it is (no closure, so inference and `#[track_caller]` work as in the
-/// plain function), and a panic is seen when the guard is dropped while unwinding.
+/// stays where it is (no closure, so inference works as in the plain function), and a
+/// panic is seen when the guard is dropped while unwinding.
 #[must_use]
 pub struct Guard(Option<GuardState>);
 
 struct GuardState {
     frame: Frame,
-    name: WorkerName,
     /// A worker called from a destructor during unwinding must not take that
     /// unwind for its own panic.
     panicking_at_entry: bool,
@@ -209,9 +227,8 @@ struct GuardState {
 impl Guard {
     #[inline]
     pub(crate) fn enter(name: WorkerName) -> Self {
-        Guard(registry::current_root().map(|root| GuardState {
-            frame: Frame::enter(root, name),
-            name,
+        Guard(Frame::enter(name).map(|frame| GuardState {
+            frame,
             panicking_at_entry: std::thread::panicking(),
         }))
     }
@@ -224,7 +241,7 @@ impl Drop for Guard {
             return;
         };
         if std::thread::panicking() && !state.panicking_at_entry {
-            report_panic(&state.frame.root, state.name, None);
+            state.frame.report_panic(None);
         } else {
             state.frame.leave_normally();
         }
@@ -234,7 +251,7 @@ impl Drop for Guard {
 impl fmt::Debug for Guard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Guard")
-            .field(&self.0.as_ref().map(|state| state.name))
+            .field(&self.0.as_ref().map(|state| state.frame.name))
             .finish()
     }
 }
