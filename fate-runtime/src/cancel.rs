@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use crate::registry;
 use crate::supervisor::Root;
-use crate::sync::{Arc, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::sync::Arc;
 
 /// Whether the current root has been cancelled by a failure.
 ///

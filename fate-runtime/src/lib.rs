@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod cancel;
+mod clock;
 mod exit;
 mod future;
 mod outcome;
@@ -24,6 +25,9 @@ mod report;
 mod supervisor;
 mod sync;
 mod worker;
+
+#[cfg(all(test, fate_loom))]
+mod loom_models;
 
 #[doc(hidden)]
 #[path = "private.rs"]

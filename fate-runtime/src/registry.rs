@@ -12,8 +12,11 @@
 
 use std::cell::{Cell, RefCell};
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
 use crate::supervisor::{Root, Slot};
-use crate::sync::{lock, Arc, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::Arc;
 
 /// Every root alive, in the order they started; `main`'s, if any, is the process root,
 /// else the oldest.
@@ -25,6 +28,12 @@ static ROOTS: Mutex<Roots> = Mutex::new(Roots {
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 /// Roots alive in the process; 0 lets a worker with no root of its own skip the rest.
 static LIVE_ROOTS: AtomicUsize = AtomicUsize::new(0);
+
+fn roots() -> MutexGuard<'static, Roots> {
+    ROOTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 struct Roots {
     main: Option<Arc<Root>>,
@@ -107,7 +116,7 @@ impl ThreadState {
         let mut cached = self.cached_process_root.borrow_mut();
         let generation = GENERATION.load(Ordering::Acquire);
         if cached.0 != generation {
-            *cached = (generation, lock(&ROOTS).process_root().cloned());
+            *cached = (generation, roots().process_root().cloned());
         }
         f(cached.1.as_ref())
     }
@@ -273,7 +282,7 @@ impl Registration {
     /// more `Supervisor` root (the process root while it is the oldest and there is
     /// no `main` root).
     pub(crate) fn new(root: &Arc<Root>, is_main: bool) -> Self {
-        let mut roots = lock(&ROOTS);
+        let mut roots = roots();
         if is_main {
             roots.main = Some(root.clone());
         } else {
@@ -288,7 +297,7 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.root.end();
-        let mut roots = lock(&ROOTS);
+        let mut roots = roots();
         if roots
             .main
             .as_ref()

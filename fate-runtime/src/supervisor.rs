@@ -7,11 +7,13 @@
 use std::fmt;
 use std::io::Write;
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Clock;
 
 use crate::registry::{self, Registration};
 use crate::report::{Error, Failure, LISTED_OTHERS};
-use crate::sync::{lock, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::sync::{fence, lock, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::worker::{self, WorkerName};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +27,8 @@ pub(crate) enum RootKind {
 #[derive(Debug, Default)]
 struct State {
     first: Option<Failure>,
-    failed_at: Option<Instant>,
+    /// When the first failure came, by the root's clock.
+    failed_at: Option<Duration>,
     listed: Vec<Failure>,
     others: usize,
     body_done: bool,
@@ -52,6 +55,7 @@ pub(crate) struct Root {
     claimed: AtomicBool,
     state: Mutex<State>,
     changed: Condvar,
+    clock: Clock,
     /// Tasks waiting in `fate::cancelled()`, by the id of their future.
     wakers: Mutex<Vec<(u64, Waker)>>,
 }
@@ -81,6 +85,7 @@ impl Root {
             claimed: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
+            clock: Clock::new(),
             wakers: Mutex::new(Vec::new()),
         }
     }
@@ -131,10 +136,17 @@ impl Root {
         self.ended.load(Ordering::Acquire)
     }
 
-    /// A worker left: wakes whoever waits for the running workers to finish.
+    /// A worker left (its counter was just lowered): wakes whoever waits for the
+    /// running workers to finish.
     #[inline]
     fn wake_if_watching(&self) {
-        if self.watching_running.load(Ordering::SeqCst) {
+        // The two SeqCst fences (here and in `wait_until`) order "lower the counter,
+        // then read the flag" against "raise the flag, then read the counters": either
+        // the waiter sees the lowered counter, or this sees the flag and wakes it,
+        // taking the lock first so that the waiter is already waiting. (Fences rather
+        // than SeqCst accesses: loom models fences exactly.)
+        fence(Ordering::SeqCst);
+        if self.watching_running.load(Ordering::Relaxed) {
             drop(lock(&self.state));
             self.changed.notify_all();
         }
@@ -162,7 +174,7 @@ impl Root {
             )
         });
         state.first = Some(failure);
-        state.failed_at = Some(Instant::now());
+        state.failed_at = Some(self.clock.now());
         self.cancelled.store(true, Ordering::Release);
         drop(state);
         self.changed.notify_all();
@@ -255,15 +267,16 @@ impl Root {
         let mut state = lock(&self.state);
         state.sealed = true;
         self.collecting.store(false, Ordering::Release);
-        let first = state.first.take()?;
-        if self.kind == RootKind::Main {
-            self.ending_with_report.store(true, Ordering::Release);
-        }
-        let listed = std::mem::take(&mut state.listed);
-        let error = Error::new(first, listed, state.others);
+        let error = state.first.take().map(|first| {
+            if self.kind == RootKind::Main {
+                self.ending_with_report.store(true, Ordering::Release);
+            }
+            Error::new(first, std::mem::take(&mut state.listed), state.others)
+        });
         drop(state);
+        // Wakes the watcher too when there was no failure: it has nothing left to do.
         self.changed.notify_all();
-        Some(error)
+        error
     }
 
     /// Claims the right to end the program. Exactly one caller ever gets `true`.
@@ -294,23 +307,33 @@ impl Root {
         lock(&self.wakers).retain(|(slot, _)| *slot != id);
     }
 
+    /// Moves the root's clock on and wakes its waits with a deadline (models only).
+    #[cfg(fate_loom)]
+    pub(crate) fn advance_clock(&self, by: Duration) {
+        let state = lock(&self.state);
+        self.clock.advance(by);
+        drop(state);
+        self.changed.notify_all();
+    }
+
     /// Blocks until cancelled or `timeout` passes; returns whether cancelled.
     pub(crate) fn wait_cancelled(&self, timeout: Duration) -> bool {
         if self.is_cancelled() {
             return true;
         }
-        let deadline = Instant::now().checked_add(timeout);
+        let deadline = self.clock.now().checked_add(timeout);
         self.wait_until(deadline, false, |_, _| self.is_cancelled())
     }
 
     fn wait_until(
         &self,
-        deadline: Option<Instant>,
+        deadline: Option<Duration>,
         counts_running: bool,
         mut done: impl FnMut(&State, usize) -> bool,
     ) -> bool {
         if counts_running {
-            self.watching_running.store(true, Ordering::SeqCst);
+            self.watching_running.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst); // pairs with `wake_if_watching`
         }
         let mut state = lock(&self.state);
         loop {
@@ -324,7 +347,7 @@ impl Root {
                     .wait(state)
                     .unwrap_or_else(|poisoned| poisoned.into_inner()),
                 Some(deadline) => {
-                    let now = Instant::now();
+                    let now = self.clock.now();
                     if now >= deadline {
                         return false;
                     }
@@ -373,9 +396,7 @@ impl Slot {
     #[inline]
     pub(crate) fn leave_call(&self, root: &Root) {
         let calls = self.calls.load(Ordering::Relaxed);
-        // SeqCst pairs with `Root::wait_until`: either the waiter's sum sees this
-        // store, or this sees its flag and wakes it.
-        self.calls.swap(calls - 1, Ordering::SeqCst);
+        self.calls.store(calls - 1, Ordering::Relaxed);
         root.wake_if_watching();
     }
 
@@ -386,12 +407,12 @@ impl Slot {
 
     /// A future counted here ended, on any thread.
     pub(crate) fn leave_future(&self, root: &Root) {
-        self.futures.fetch_sub(1, Ordering::SeqCst);
+        self.futures.fetch_sub(1, Ordering::Relaxed);
         root.wake_if_watching();
     }
 
     fn running(&self) -> usize {
-        self.calls.load(Ordering::SeqCst) + self.futures.load(Ordering::SeqCst)
+        self.calls.load(Ordering::Relaxed) + self.futures.load(Ordering::Relaxed)
     }
 
     pub(crate) fn retire(&self) {

@@ -1,11 +1,20 @@
-//! The synchronisation primitives the runtime is built on, in one place.
+//! The synchronisation primitives a root is built on, in one place.
 //!
-//! Everything that threads share goes through these names so that the model
-//! checker (`--cfg fate_loom`) can later swap in its own versions without
-//! touching the modules that use them.
+//! Under `--cfg fate_loom` these are [loom](https://docs.rs/loom)'s, so that the
+//! models in `loom_models.rs` explore every interleaving of the root's
+//! synchronisation (a private cfg name, so that dependencies are not switched too).
+//! Process-wide statics (the registry) use `std` directly: loom's types cannot be
+//! made in a `static`, and the models do not need them.
 
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+#[cfg(not(fate_loom))]
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+#[cfg(not(fate_loom))]
 pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+#[cfg(fate_loom)]
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+#[cfg(fate_loom)]
+pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Locks `mutex`, ignoring poisoning.
 ///
