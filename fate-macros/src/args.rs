@@ -48,7 +48,7 @@ impl Errors {
 
 pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
     let mut args = Args::default();
-    for option in split_commas(tokens) {
+    for option in split_commas(tokens, errors) {
         if let Err(error) = parse_option(&option, &mut args) {
             errors.push(error);
         }
@@ -56,11 +56,21 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
     args
 }
 
-fn split_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
-    let mut options = vec![Vec::new()];
+/// The comma-separated options; one trailing comma is fine, an empty option is not.
+fn split_commas(tokens: TokenStream, errors: &mut Errors) -> Vec<Vec<TokenTree>> {
+    let mut options: Vec<Vec<TokenTree>> = vec![Vec::new()];
     for token in tokens {
         match &token {
-            TokenTree::Punct(p) if p.as_char() == ',' => options.push(Vec::new()),
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                if options.last().is_some_and(Vec::is_empty) {
+                    errors.push(syn::Error::new(
+                        p.span(),
+                        format!("unexpected `,`: expected an option, {OPTIONS}"),
+                    ));
+                } else {
+                    options.push(Vec::new());
+                }
+            }
             _ => options.last_mut().expect("never empty").push(token),
         }
     }

@@ -15,6 +15,8 @@ mod item;
 mod validate;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use proc_macro::TokenStream;

@@ -71,7 +71,11 @@ fn hook(info: &PanicHookInfo<'_>) {
         let root = registry::current_root()?;
         root.holds_back_panics().then_some((name, root))
     });
-    let Some((name, root)) = handled else {
+    let Some((name, root)) = handled.filter(|_| !is_abort_notice(info)) else {
+        if is_abort_notice(info) {
+            // About to abort: whatever was held back must be seen now.
+            print_pending();
+        }
         (installed.previous)(info);
         return;
     };
@@ -103,6 +107,33 @@ fn hook(info: &PanicHookInfo<'_>) {
     if !held_back {
         (installed.previous)(info);
     }
+}
+
+/// Whether this is one of the panics the standard library raises just before it
+/// aborts ("panic in a destructor during cleanup", "panic in a function that cannot
+/// unwind"): they cannot unwind, so no wrapper will ever report them, and Rust's own
+/// message is the only explanation of the abort the user gets. (`PanicHookInfo::
+/// can_unwind` would say so directly, but is not stable.)
+fn is_abort_notice(info: &PanicHookInfo<'_>) -> bool {
+    info.location().is_some_and(|location| {
+        let file = location.file().replace('\\', "/");
+        file.ends_with("core/src/panicking.rs")
+    })
+}
+
+/// Prints the held-back message of a panic still pending on this thread.
+fn print_pending() {
+    let _ = STASH.try_with(|stash| {
+        if let Ok(mut stash) = stash.try_borrow_mut() {
+            if let Stash::Pending {
+                capture,
+                held_back: true,
+            } = std::mem::replace(&mut *stash, Stash::Reported)
+            {
+                capture.print_like_default_hook();
+            }
+        }
+    });
 }
 
 /// What the hook saw of a panic, before the payload unwinds away.

@@ -310,3 +310,33 @@ impl Drop for Registration {
         GENERATION.fetch_add(1, Ordering::AcqRel);
     }
 }
+
+#[cfg(all(test, not(fate_loom)))]
+mod tests {
+    use super::*;
+    use crate::supervisor::RootKind;
+    use crate::worker::{self, WorkerName};
+
+    /// Threads that ran workers and exited leave no counter behind: registration
+    /// stays bounded by the threads alive, not by every thread that ever ran one.
+    #[test]
+    fn exited_threads_leave_no_registration_behind() {
+        let root = Arc::new(Root::new(RootKind::Supervisor, Default::default(), false));
+        let _registration = Registration::new(&root, false);
+        for _ in 0..20 {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                set_thread_root(Some(root));
+                for _ in 0..3 {
+                    worker::run(WorkerName::Named("w"), || (), |_| None);
+                }
+            })
+            .join()
+            .unwrap();
+        }
+        assert_eq!(root.running(), 0);
+        // Registering one more counter forgets those of the threads that are gone.
+        let _slot = root.new_slot();
+        assert_eq!(root.slot_count(), 1);
+    }
+}

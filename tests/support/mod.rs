@@ -23,6 +23,8 @@ const PROGRAMS: &[&str] = &[
     "fixture_boxed",
     "fixture_grace",
     "fixture_wait",
+    "fixture_odd_drop_unwind",
+    "fixture_odd_hook_panics",
 ];
 
 /// How long any child may run before it is killed and the test fails. Generous: the
