@@ -270,6 +270,42 @@
 //! (`std::panic::take_hook`) so that fate still sees the panic's location and
 //! backtrace; if you don't, fate still reports the failure, from the payload alone.
 //!
+//! # Guarantees and limits
+//!
+//! What fate promises:
+//!
+//! - **No lost failure.** A panic that unwinds out of a supervised function, a `fate::spawn`ed
+//!   closure or a poll of a supervised future reaches its root, and so does an `Err` a supervised
+//!   function returns, from the moment the root starts until its report is made, including a failure
+//!   that races with the root starting to wait or with the body finishing. The root's
+//!   synchronisation is model-checked with loom, and a stress test runs a thousand randomized rounds
+//!   of thread and task workers in CI.
+//! - **The first failure wins.** The report is built from the failure recorded first; the failures
+//!   recorded after it, until the report is made, are counted (`Error::others()`) and the first
+//!   eight listed.
+//! - **A bounded exit.** With no grace period the program ends right after the first failure; with
+//!   `grace = "d"`, at most `d` after it, and sooner once the body and every running supervised worker
+//!   have finished. `Supervisor::run` returns within the same bound. Exactly one of "`main` returns"
+//!   and "fate ends the process" happens, and the report is printed once.
+//! - **fate only observes.** Values and `Err`s come back unchanged; panics keep unwinding with their
+//!   own payload.
+//!
+//! What no library can catch, and what you see then:
+//!
+//! | situation | what you see |
+//! |---|---|
+//! | the process aborts: `std::process::abort()`, out of memory, a panic inside a panic hook, a destructor that panics while a panic unwinds | Rust's own words (for the last: both panics' messages, `panic in a destructor during cleanup`, `thread caused non-unwinding panic. aborting.`), no report, status from SIGABRT |
+//! | `panic = "abort"` | the report (fate's panic hook prints it), then SIGABRT; no grace period |
+//! | a stack overflow in a worker | `thread '<name>' has overflowed its stack`, `fatal runtime error: stack overflow`, SIGABRT: name your threads |
+//! | `std::process::exit(n)` in a worker | the process ends at once with status `n`: no report, no destructors; return an `Err` instead |
+//! | a worker stuck in an infinite loop, a deadlock or a blocking read | no failure, so nothing happens (with `wait`, `main` waits for it); if another worker fails, the program still ends after the grace period, cutting the stuck thread off. Check `fate::is_cancelled()` in long loops |
+//! | the body still blocked when fate ends the process | `process::exit(1)`: nothing the body or other threads hold is dropped (buffers, temp files); flush on cancellation, or let the body return within the grace period |
+//! | non-`'static` state | `Supervisor::run` and `fate::spawn` need `'static` closures (compile error E0373 otherwise); supervised functions themselves may borrow, and workers in `std::thread::scope` under a supervised `main` are supervised |
+//! | a supervised future made after its root ended | the plain future: its failures go nowhere, and `fate::cancelled()` in it never completes |
+//!
+//! Under the test harness, libtest installs a panic hook of its own, which fate keeps running: a
+//! reported panic's message then goes into the test's captured output, shown only if the test fails.
+//!
 //! # What fate decided where Rust leaves a choice
 //!
 //! - With an `anyhow::Error` or `eyre::Report` `main`, the report is printed by that
@@ -279,6 +315,7 @@
 //! - Whether a panic's backtrace is captured follows `RUST_BACKTRACE`, as Rust's panic
 //!   message does; when it is not set, `RUST_LIB_BACKTRACE`.
 //! - A function named `main` without `self` is the root, even in an `impl` block.
+//! - One trailing comma in the options is fine; an empty option (`wait,,`) is an error.
 //! - An `Err` passed up with `?` through supervised callers is one failure, reported
 //!   for the innermost worker: a worker's `Err` is not counted when a supervised call
 //!   inside it (on the same thread, or in the same future) already failed.
