@@ -193,7 +193,7 @@ fn expand_long_worker(c: &mut Criterion) {
         &mut group,
         stage,
         || deep_copy(&sync_item),
-        |item| syn::parse2::<item::ItemFn>(item).map_err(|e| e.to_string()),
+        |item| item::parse(item).map_err(|e| e.to_string()),
     );
     let syn_full = "baseline: syn parse + print (full ItemFn)";
     timed(

@@ -1,6 +1,11 @@
 //! The function under the attribute, parsed only as far as fate needs: attributes,
 //! visibility and signature through syn; the body stays untouched tokens (fast to
 //! compile, and rust-analyzer keeps working on half-typed bodies).
+//!
+//! The body is split off before syn sees anything: it is the item's last top-level
+//! token (a type or a `where` clause never ends in a brace group at the top level), so
+//! its tokens are neither copied nor walked, and expansion time does not grow with
+//! the body's length.
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::ToTokens;
@@ -16,6 +21,43 @@ pub(crate) struct ItemFn {
     pub(crate) inner_attrs: Vec<Attribute>,
     /// The body, braces included, minus `inner_attrs`.
     pub(crate) body: Group,
+}
+
+/// Parses the function, splitting its body off first (see the module docs).
+pub(crate) fn parse(item: TokenStream) -> syn::Result<ItemFn> {
+    let mut tokens: Vec<TokenTree> = item.clone().into_iter().collect();
+    if let Some(TokenTree::Group(body)) = tokens.last() {
+        if body.delimiter() == Delimiter::Brace {
+            let body = body.clone();
+            tokens.pop();
+            let head: TokenStream = tokens.into_iter().collect();
+            if let Ok((attrs, vis, sig)) = syn::parse::Parser::parse2(parse_head, head) {
+                let (inner_attrs, body) = split_inner_attrs(&body)?;
+                return Ok(ItemFn {
+                    attrs,
+                    vis,
+                    sig,
+                    inner_attrs,
+                    body,
+                });
+            }
+        }
+    }
+    // Not a plain `head { body }`: the full parse says what is wrong.
+    syn::parse2::<ItemFn>(item)
+}
+
+fn parse_head(input: ParseStream<'_>) -> syn::Result<(Vec<Attribute>, Visibility, Signature)> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    let vis: Visibility = input.parse()?;
+    if !starts_function(input) {
+        return Err(input.error("not a function"));
+    }
+    let sig: Signature = input.parse()?;
+    if !input.is_empty() {
+        return Err(input.error("unexpected tokens before the body"));
+    }
+    Ok((attrs, vis, sig))
 }
 
 impl Parse for ItemFn {
@@ -75,6 +117,15 @@ fn starts_function(input: ParseStream<'_>) -> bool {
 }
 
 fn split_inner_attrs(body: &Group) -> syn::Result<(Vec<Attribute>, Group)> {
+    let mut start = body.stream().into_iter();
+    let starts_with_inner_attr = matches!(
+        (start.next(), start.next()),
+        (Some(TokenTree::Punct(pound)), Some(TokenTree::Punct(bang)))
+            if pound.as_char() == '#' && bang.as_char() == '!'
+    );
+    if !starts_with_inner_attr {
+        return Ok((Vec::new(), body.clone()));
+    }
     let parser = |input: ParseStream<'_>| {
         let attrs = input.call(Attribute::parse_inner)?;
         let rest: TokenStream = input.parse()?;

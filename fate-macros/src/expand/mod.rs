@@ -19,7 +19,7 @@ use crate::validate::{self, Role};
 /// Never panics; on any misuse, returns the item unchanged plus `compile_error!`s, so
 /// the user's code still type-checks and completes in the IDE.
 pub(crate) fn supervised(args: TokenStream, item: TokenStream) -> TokenStream {
-    let item_fn = match syn::parse2::<ItemFn>(item.clone()) {
+    let item_fn = match crate::item::parse(item.clone()) {
         Ok(item_fn) => item_fn,
         Err(error) => return with_errors(item, error),
     };
