@@ -11,7 +11,6 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use crate::args::{self, Errors};
-use crate::item::ItemFn;
 use crate::validate::{self, Role};
 
 /// `#[supervised(args)] item`, from tokens to tokens.
