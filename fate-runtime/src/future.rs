@@ -40,14 +40,14 @@ pub(crate) fn supervise<F: Future>(
         };
         let mut call = Call {
             future: pin!(Some(future)),
-            root,
+            root: Some(root),
             name,
             running: None,
             inner_failed: false,
         };
         let output = poll_fn(|cx| call.poll(cx)).await;
-        if let Some(returned) = inspect(&output) {
-            worker::report_returned(&call.root, name, returned, call.inner_failed);
+        if let (Some(returned), Some(root)) = (inspect(&output), &call.root) {
+            worker::report_returned(root, name, returned, call.inner_failed);
         }
         output
     }
@@ -57,7 +57,8 @@ pub(crate) fn supervise<F: Future>(
 /// dropping a `Call` with the future still there means it was cancelled.
 struct Call<'a, F: Future> {
     future: Pin<&'a mut Option<F>>,
-    root: Arc<Root>,
+    /// `None` only while lent to the polling thread (see [`PollScope`]).
+    root: Option<Arc<Root>>,
     name: WorkerName,
     /// Where it counts as running: the slot of the thread that first polled it.
     running: Option<Arc<Slot>>,
@@ -69,13 +70,14 @@ struct Call<'a, F: Future> {
 impl<F: Future> Call<'_, F> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
         if self.running.is_none() {
-            self.running = registry::slot_for(&self.root);
+            self.running = self.root.as_ref().and_then(registry::slot_for);
             if let Some(slot) = &self.running {
                 slot.enter_future();
             }
         }
-        let scope = PollScope::enter(&self.root, self.name);
+        let scope = PollScope::enter(&mut self.root, self.name);
         let Some(future) = self.future.as_mut().as_pin_mut() else {
+            scope.leave(&mut self.root);
             panic!("a supervised future was polled after it completed");
         };
         let reported_before = worker::reported_count();
@@ -83,27 +85,32 @@ impl<F: Future> Call<'_, F> {
         self.inner_failed |= worker::reported_count() > reported_before;
         match polled {
             Ok(Poll::Pending) => {
-                scope.leave_normally();
+                scope.leave_normally(&mut self.root);
                 Poll::Pending
             }
             Ok(Poll::Ready(output)) => {
                 self.drop_future();
-                scope.leave_normally();
+                scope.leave_normally(&mut self.root);
                 Poll::Ready(output)
             }
             Err(payload) => {
-                worker::report_panic(&self.root, self.name, Some(&*payload));
-                drop(scope);
+                scope.leave(&mut self.root);
+                if let Some(root) = &self.root {
+                    worker::report_panic(root, self.name, Some(&*payload));
+                }
                 panic::resume_unwind(payload)
             }
         }
     }
 
-    /// Drops the user's future in place, reporting a panic in its `Drop`.
+    /// Drops the user's future in place, reporting a panic in its `Drop`. Runs in a
+    /// [`PollScope`], where the root is the thread's.
     fn drop_future(&mut self) {
         let future = &mut self.future;
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-            worker::report_panic(&self.root, self.name, Some(&*payload));
+            if let Some(root) = registry::current_root() {
+                worker::report_panic(&root, self.name, Some(&*payload));
+            }
             // The payload's own `Drop` may panic too; the failure is reported already.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
         }
@@ -115,26 +122,28 @@ impl<F: Future> Drop for Call<'_, F> {
         if self.future.is_some() {
             // Cancelled before it completed: not a failure. Its destructor runs under
             // the worker's name, so that a panic in it is reported as this worker's.
-            let scope = PollScope::enter(&self.root, self.name);
+            let scope = PollScope::enter(&mut self.root, self.name);
             self.drop_future();
-            drop(scope);
+            scope.leave(&mut self.root);
         }
-        if let Some(slot) = self.running.take() {
-            slot.leave_future(&self.root);
+        if let (Some(slot), Some(root)) = (self.running.take(), &self.root) {
+            slot.leave_future(root);
         }
     }
 }
 
 /// For the length of one poll: this worker is the innermost supervised call on the
-/// thread, and its root is the thread's root.
+/// thread, and its root is the thread's root. The future's `Arc` of its root is lent
+/// to the thread and given back (`leave`), so a poll never touches the root's
+/// reference count, which all the threads polling its futures share.
 struct PollScope {
     outer_frame: Option<WorkerName>,
     outer_root: Option<Arc<Root>>,
 }
 
 impl PollScope {
-    fn enter(root: &Arc<Root>, name: WorkerName) -> Self {
-        let outer_root = registry::set_thread_root(Some(root.clone()));
+    fn enter(root: &mut Option<Arc<Root>>, name: WorkerName) -> Self {
+        let outer_root = registry::set_thread_root(root.take());
         let outer_frame = worker::enter_frame(name);
         PollScope {
             outer_frame,
@@ -142,14 +151,15 @@ impl PollScope {
         }
     }
 
-    fn leave_normally(self) {
-        crate::panic::settle(self.outer_frame.is_none());
-    }
-}
-
-impl Drop for PollScope {
-    fn drop(&mut self) {
+    /// Gives the root back to `root`, and the thread its previous state.
+    fn leave(mut self, root: &mut Option<Arc<Root>>) {
         worker::leave_frame(self.outer_frame);
-        registry::set_thread_root(self.outer_root.take());
+        *root = registry::set_thread_root(self.outer_root.take());
+    }
+
+    fn leave_normally(self, root: &mut Option<Arc<Root>>) {
+        let outermost = self.outer_frame.is_none();
+        self.leave(root);
+        crate::panic::settle(outermost);
     }
 }
