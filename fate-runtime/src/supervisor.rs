@@ -147,9 +147,15 @@ impl Root {
         // than SeqCst accesses: loom models fences exactly.)
         fence(Ordering::SeqCst);
         if self.watching_running.load(Ordering::Relaxed) {
-            drop(lock(&self.state));
-            self.changed.notify_all();
+            self.wake_watchers();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_watchers(&self) {
+        drop(lock(&self.state));
+        self.changed.notify_all();
     }
 
     /// Records a failure. The first one cancels the root and wakes everyone waiting

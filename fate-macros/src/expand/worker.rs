@@ -32,7 +32,7 @@
 //! ```text
 //! fn greeter(name: String) -> impl Fn(&str) -> String {
 //!     let __fate_worker = ::fate::__private::enter("greeter");
-//!     { move |greeting| format!("{greeting}, {name}") }
+//!     move |greeting| format!("{greeting}, {name}")
 //! }
 //! ```
 
@@ -67,10 +67,13 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             })
         }
     } else if returns_impl_trait(&sig.output) {
+        // The body's statements go in the function's block, after the guard (a nested
+        // block would be the tail expression, which `unused_braces` warns about).
         let guard = private_ident("__fate_worker");
+        let statements = item.body.stream();
         quote! {
             let #guard = #krate::__private::enter(#name);
-            #body
+            #statements
         }
     } else {
         quote!(#krate::__private::worker_plain(#name, move || #body))
