@@ -144,76 +144,7 @@ impl Run {
     /// capturing stdout, and stderr line by line with the time each line arrived.
     pub(crate) fn output(self) -> Output {
         let path = program(&self.name);
-        let mut command = Command::new(&path);
-        command
-            .args(&self.args)
-            .current_dir(package_root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (key, value) in &self.env {
-            match value {
-                Some(value) => command.env(key, value),
-                None => command.env_remove(key),
-            };
-        }
-        let started = Instant::now();
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", path.display()));
-
-        let mut stdout_pipe = child.stdout.take().expect("piped stdout");
-        let stdout_reader = thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = stdout_pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        });
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let stderr_pipe = child.stderr.take().expect("piped stderr");
-        let stderr_reader = {
-            let lines = lines.clone();
-            thread::spawn(move || {
-                let mut reader = BufReader::new(stderr_pipe);
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    match reader.read_until(b'\n', &mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {
-                            let text = String::from_utf8_lossy(&line).into_owned();
-                            lines
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .push((started.elapsed(), text));
-                        }
-                    }
-                }
-            })
-        };
-
-        let status = wait_with_deadline(&mut child, started + self.timeout);
-        let elapsed = started.elapsed();
-        let stdout = stdout_reader.join().expect("the stdout reader");
-        stderr_reader.join().expect("the stderr reader");
-        let stderr_lines = std::mem::take(&mut *lines.lock().unwrap_or_else(|e| e.into_inner()));
-        let stderr = stderr_lines.iter().map(|(_, line)| line.as_str()).collect();
-        let output = Output {
-            command: format!("{} {:?}", self.name, self.args),
-            status,
-            stdout,
-            stderr,
-            stderr_lines,
-            elapsed,
-        };
-        if output.status.is_none() {
-            panic!(
-                "{} did not end within {:?}: killed\n{}",
-                output.command,
-                self.timeout,
-                output.dump()
-            );
-        }
-        output
+        self.output_from(&path)
     }
 }
 
