@@ -13,6 +13,7 @@
 //!             if false {
 //!                 return ::fate::__private::never::<Result<Page, Error>>();
 //!             }
+//!             let url = url;
 //!             body
 //!         },
 //!         |__fate_out| {
