@@ -736,3 +736,20 @@ fn graceful_example_flushes_within_the_grace_period() {
         .all(|line| line.parse::<f64>().is_ok_and(|r| r <= 100.0)));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The report names the failure that happened first, not the first to reach the root:
+/// here the consumer's panic, whose unwinding (dropping the receiver) makes the
+/// producer panic too, sometimes sooner than the consumer's own report arrives.
+#[test]
+fn the_report_names_the_cause_not_the_symptom() {
+    for _ in 0..20 {
+        let output = run("fixture_result").arg("cause_and_symptom").output();
+        let first_line = output.stderr.lines().next().unwrap_or_default().to_owned();
+        assert!(
+            first_line.starts_with("Error: worker `check_records` panicked at "),
+            "{}",
+            output.dump()
+        );
+        output.assert_code(1).assert_ended_within(PROMPT);
+    }
+}

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::registry::{self, Registration};
 use crate::report::Error;
-use crate::supervisor::{Root, RootKind};
+use crate::supervisor::{Root, RootKind, UNWIND_PATIENCE};
 use crate::sync::Arc;
 use crate::worker::{self, WorkerName};
 
@@ -107,6 +107,7 @@ pub fn run_main<R: MainOutput, F: FnOnce() -> R>(options: MainOptions, body: F) 
     let value = worker::run_body(WorkerName::Named("main"), body);
     root.body_finished();
     root.settle(value.as_ref().is_some_and(R::is_success));
+    root.await_earlier_unwinds(UNWIND_PATIENCE);
     if !root.claim() {
         park_forever();
     }
@@ -132,6 +133,7 @@ fn watch(root: &Root, render: fn(Error) -> String) {
         return; // main ended without a failure
     }
     root.wait_out_grace();
+    root.await_earlier_unwinds(UNWIND_PATIENCE);
     if root.body_is_done() || !root.claim() {
         return; // the main thread ends the program
     }

@@ -15,6 +15,7 @@ use crate::sync::Arc;
 
 fn failure(worker: &'static str) -> Failure {
     Failure {
+        seq: crate::report::next_seq(),
         worker: worker.into(),
         kind: FailureKind::Panic,
         message: "boom".into(),
@@ -54,6 +55,30 @@ fn loom_first_failure_wins_exactly_once() {
         assert!(error.worker() == "a" || error.worker() == "b");
         assert_eq!(error.others(), 1);
         assert!(root.is_cancelled());
+    });
+}
+
+/// The failure that happened first is the report's, in whatever order the two reach
+/// the root (a panic's own report can arrive after the failures its unwinding causes).
+#[test]
+fn loom_the_earliest_failure_is_the_report_whatever_arrives_first() {
+    loom::model(|| {
+        let root = root(0, false);
+        let (cause, symptom) = (failure("cause"), failure("symptom"));
+        assert!(cause.seq < symptom.seq);
+        let reporters: Vec<_> = [cause, symptom]
+            .into_iter()
+            .map(|failure| {
+                let root = root.clone();
+                thread::spawn(move || assert!(root.fail(failure)))
+            })
+            .collect();
+        for reporter in reporters {
+            reporter.join().unwrap();
+        }
+        let error = root.seal().expect("two failures were recorded");
+        assert_eq!(error.worker(), "cause");
+        assert_eq!(error.others(), 1);
     });
 }
 

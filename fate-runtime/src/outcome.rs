@@ -55,6 +55,7 @@ impl Returned {
 
     pub(crate) fn into_failure(self, worker: std::borrow::Cow<'static, str>) -> Failure {
         Failure {
+            seq: crate::report::next_seq(),
             worker,
             kind: FailureKind::Error,
             message: self.message,

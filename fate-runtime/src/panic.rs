@@ -16,7 +16,8 @@ use std::panic::PanicHookInfo;
 use once_cell::sync::OnceCell;
 
 use crate::registry;
-use crate::report::{Failure, FailureKind, Location};
+use crate::report::{next_seq, Failure, FailureKind, Location};
+use crate::supervisor::{InFlight, Root};
 use crate::worker;
 
 type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
@@ -79,7 +80,7 @@ fn hook(info: &PanicHookInfo<'_>) {
         (installed.previous)(info);
         return;
     };
-    let capture = Capture::new(info.payload(), info.location());
+    let mut capture = Capture::new(info.payload(), info.location());
     if cfg!(panic = "abort") {
         // Nothing will unwind to the worker wrapper: report now, the process aborts
         // as soon as this hook returns.
@@ -88,6 +89,7 @@ fn hook(info: &PanicHookInfo<'_>) {
         let _ = writeln!(std::io::stderr(), "Error: {error:?}");
         return;
     }
+    capture.in_flight = Some(Root::unwind_started(&root, capture.seq));
     let held_back = installed.previous_is_default;
     let _ = STASH_USED.try_with(|used| used.set(true));
     let _ = STASH.try_with(|stash| {
@@ -139,15 +141,21 @@ fn print_pending() {
 /// What the hook saw of a panic, before the payload unwinds away.
 #[derive(Debug)]
 pub(crate) struct Capture {
+    seq: u64,
     message: String,
     location: Option<Location>,
     thread: Option<String>,
     backtrace: Backtrace,
+    /// Tells the root that this panic is still unwinding towards its wrapper, until
+    /// the capture is reported or dropped (caught by user code).
+    in_flight: Option<InFlight>,
 }
 
 impl Capture {
     fn new(payload: &(dyn Any + Send), location: Option<&std::panic::Location<'_>>) -> Self {
         Capture {
+            seq: next_seq(),
+            in_flight: None,
             message: payload_message(payload),
             location: location.map(Location::from_std),
             thread: std::thread::current().name().map(str::to_owned),
@@ -163,6 +171,8 @@ impl Capture {
     /// What the wrapper knows when fate's hook did not run (another hook replaced it).
     pub(crate) fn from_payload(payload: Option<&(dyn Any + Send)>) -> Self {
         Capture {
+            seq: next_seq(),
+            in_flight: None,
             message: payload.map_or_else(
                 || "(message unknown: a panic hook installed after fate's did not call it)".into(),
                 payload_message,
@@ -174,7 +184,17 @@ impl Capture {
     }
 
     pub(crate) fn into_failure(self, worker: std::borrow::Cow<'static, str>) -> Failure {
-        Failure {
+        self.into_report(worker).0
+    }
+
+    /// The failure, and the mark of the panic in flight, to drop once the failure is
+    /// recorded (not before: the root would think nothing is on its way).
+    pub(crate) fn into_report(
+        self,
+        worker: std::borrow::Cow<'static, str>,
+    ) -> (Failure, Option<InFlight>) {
+        let failure = Failure {
+            seq: self.seq,
             worker,
             kind: FailureKind::Panic,
             message: self.message,
@@ -182,7 +202,8 @@ impl Capture {
             location: self.location,
             thread: self.thread,
             backtrace: Some(self.backtrace),
-        }
+        };
+        (failure, self.in_flight)
     }
 
     /// Prints what Rust's default hook would have printed for this panic.

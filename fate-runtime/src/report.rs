@@ -57,6 +57,9 @@ impl fmt::Display for Location {
 /// One failure of one worker, as the runtime records it.
 #[derive(Debug)]
 pub(crate) struct Failure {
+    /// When it happened, in the order of the process's failures (see [`next_seq`]):
+    /// the report is built from the lowest, whatever order failures reach the root in.
+    pub(crate) seq: u64,
     pub(crate) worker: Cow<'static, str>,
     pub(crate) kind: FailureKind,
     pub(crate) message: String,
@@ -84,6 +87,14 @@ impl Failure {
             }
         }
     }
+}
+
+/// The next number in the order of the process's failures. A panic takes its number
+/// in the panic hook, as it starts (before its unwinding drops anything that could make
+/// other workers fail); a returned `Err` takes it when the worker returns.
+pub(crate) fn next_seq() -> u64 {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// How many later failures a report lists one by one; the rest are only counted.
@@ -358,6 +369,7 @@ mod tests {
 
     fn failure(worker: &'static str, kind: FailureKind, message: &str) -> Failure {
         Failure {
+            seq: next_seq(),
             worker: worker.into(),
             kind,
             message: message.to_owned(),

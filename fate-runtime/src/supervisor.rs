@@ -58,6 +58,9 @@ pub(crate) struct Root {
     clock: Clock,
     /// Tasks waiting in `fate::cancelled()`, by the id of their future.
     wakers: Mutex<Vec<(u64, Waker)>>,
+    /// The failure numbers of the panics of this root's workers that are still
+    /// unwinding towards their wrapper (see [`InFlight`]).
+    in_flight: Mutex<Vec<u64>>,
 }
 
 impl fmt::Debug for Root {
@@ -87,6 +90,7 @@ impl Root {
             changed: Condvar::new(),
             clock: Clock::new(),
             wakers: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(Vec::new()),
         }
     }
 
@@ -165,11 +169,19 @@ impl Root {
         if state.sealed {
             return false;
         }
-        if state.first.is_some() {
+        if let Some(first) = &mut state.first {
+            // The report is built from the failure that happened first, which is not
+            // always the first to arrive: a panic's unwinding can make other workers
+            // fail before it reaches its own wrapper.
+            let later = if failure.seq < first.seq {
+                std::mem::replace(first, failure)
+            } else {
+                failure
+            };
             state.others += 1;
-            if state.listed.len() < LISTED_OTHERS {
-                state.listed.push(failure);
-            }
+            state.listed.push(later);
+            state.listed.sort_by_key(|failure| failure.seq);
+            state.listed.truncate(LISTED_OTHERS);
             return true;
         }
         let notice = (self.kind == RootKind::Main && !self.grace.is_zero()).then(|| {
@@ -194,10 +206,33 @@ impl Root {
         true
     }
 
+    /// Marks the panic numbered `seq`, of one of this root's workers, as unwinding
+    /// towards its wrapper until the returned mark is dropped.
+    pub(crate) fn unwind_started(root: &Arc<Self>, seq: u64) -> InFlight {
+        lock(&root.in_flight).push(seq);
+        InFlight {
+            root: root.clone(),
+            seq,
+        }
+    }
+
+    /// Before the report is made: waits (at most `patience`) for the panics that
+    /// happened before the first failure recorded and are still unwinding, so that the
+    /// report names the failure that came first. Usually there are none, and this
+    /// returns at once.
+    pub(crate) fn await_earlier_unwinds(&self, patience: Duration) {
+        let deadline = self.clock.now().checked_add(patience);
+        self.wait_until(deadline, false, |state, _| {
+            let first = state.first.as_ref().map_or(0, |first| first.seq);
+            lock(&self.in_flight).iter().all(|&seq| seq > first)
+        });
+    }
+
     /// Records `failure` and makes the report at once (under `panic = "abort"`, where
     /// the process ends as soon as the panic hook returns).
     pub(crate) fn report_now(&self, failure: Failure) -> Error {
         let kept = Failure {
+            seq: failure.seq,
             worker: failure.worker.clone(),
             kind: failure.kind,
             message: failure.message.clone(),
@@ -367,6 +402,22 @@ impl Root {
     }
 }
 
+/// A panic of one of a root's workers, unwinding towards the wrapper that will report
+/// it; dropped when it is reported, or when user code caught it.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    root: Arc<Root>,
+    seq: u64,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock(&self.root.in_flight).retain(|&seq| seq != self.seq);
+        drop(lock(&self.root.state));
+        self.root.changed.notify_all();
+    }
+}
+
 /// The supervised calls in progress under one root on one thread: read by the root
 /// when it waits, written on the hot path without contention.
 ///
@@ -429,6 +480,11 @@ impl Slot {
         self.running() == 0
     }
 }
+
+/// How long a root about to make its report waits for a panic that happened before
+/// its first recorded failure and is still unwinding (usually nothing is, and it does
+/// not wait at all).
+pub(crate) const UNWIND_PATIENCE: Duration = Duration::from_millis(50);
 
 /// A duration the way a person writes it in `grace = "..."`.
 pub(crate) struct DisplayDuration(pub(crate) Duration);
@@ -533,6 +589,7 @@ impl Supervisor {
         root.wait_for_failure_or_body();
         let body_returned = lock(&slot).is_some();
         root.settle(body_returned);
+        root.await_earlier_unwinds(UNWIND_PATIENCE);
         match root.seal() {
             Some(error) => Err(error),
             None => match lock(&slot).take() {

@@ -74,7 +74,9 @@ pub(crate) fn report_panic(
     payload: Option<&(dyn std::any::Any + Send)>,
 ) {
     if let Some(capture) = crate::panic::take_for_report(payload) {
-        report(root, capture.into_failure(name.to_cow()));
+        let (failure, in_flight) = capture.into_report(name.to_cow());
+        report(root, failure);
+        drop(in_flight);
     }
 }
 
