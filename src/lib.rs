@@ -221,11 +221,9 @@
 //! # use std::time::Duration;
 //! fn handle(request: u32) -> impl ::core::future::Future<Output = ()> {
 //!     ::fate::__private::worker_future_plain("handle", async move {
-//!         let request = request; // every argument lives as long as the future
-//!         {
-//!             tokio::time::sleep(Duration::from_millis(10)).await;
-//!             panic!("request {request} is malformed");
-//!         }
+//!         let _ = &request; // every argument lives as long as the future
+//!         tokio::time::sleep(Duration::from_millis(10)).await;
+//!         panic!("request {request} is malformed");
 //!     })
 //! }
 //! ```

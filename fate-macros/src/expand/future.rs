@@ -13,8 +13,8 @@
 //!             if false {
 //!                 return ::fate::__private::never::<Result<Page, Error>>();
 //!             }
-//!             let url = url;
-//!             body
+//!             let _ = &url;
+//!             ...body's statements
 //!         },
 //!         |__fate_out| {
 //!             use ::fate::__private::probe::*;
@@ -45,7 +45,6 @@ use crate::validate;
 pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenStream {
     let attrs = item.all_attrs();
     let vis = &item.vis;
-    let body = item.body_tokens();
     let mut sig = item.sig.clone();
     // Located at `async`, but with the macro's hygiene: its edition (2024) decides
     // what the `impl Future` captures.
@@ -78,7 +77,10 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         -> impl ::core::future::Future<Output = #output>
     };
     let moved_in = move_arguments_in(&mut sig);
-    let future = quote!(async move { #fake_return #moved_in #body });
+    // The body's statements go straight into the block (a nested block as its tail
+    // would be warned about by `unused_braces`).
+    let statements = item.body.stream();
+    let future = quote!(async move { #fake_return #moved_in #statements });
     let call = if never_an_error {
         quote!(#krate::__private::worker_future_plain(#name, #future))
     } else {
@@ -90,11 +92,10 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             })
         }
     };
+    let block = super::block_at(call, &item.body);
     quote! {
         #attrs
-        #vis #sig {
-            #call
-        }
+        #vis #sig #block
     }
 }
 
@@ -104,8 +105,8 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
 /// argument is moved in by name first (a pattern argument is renamed `__fate_argN` in
 /// the signature and destructured inside), and `self` is mentioned.
 ///
-/// Returns the statements that open the `async` block; rewrites the signature's
-/// patterns (`mut x` becomes `x` outside and `let mut x = x;` inside).
+/// Returns the statements that open the `async` block (`let _ = &x;` for an argument
+/// bound by name); rewrites the signature's other patterns.
 fn move_arguments_in(sig: &mut syn::Signature) -> TokenStream {
     let mut statements = TokenStream::new();
     for (index, input) in sig.inputs.iter_mut().enumerate() {
@@ -118,9 +119,9 @@ fn move_arguments_in(sig: &mut syn::Signature) -> TokenStream {
                 syn::Pat::Ident(binding)
                     if binding.by_ref.is_none() && binding.subpat.is_none() =>
                 {
-                    let mutability = binding.mutability.take();
+                    // Mentioned, so moved in; not rebound (no shadowing lints).
                     let ident = &binding.ident;
-                    statements.extend(quote!(let #mutability #ident = #ident;));
+                    statements.extend(quote!(let _ = &#ident;));
                 }
                 pattern => {
                     let arg = private_ident(&format!("__fate_arg{index}"));

@@ -71,3 +71,11 @@ fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
         })
         .collect()
 }
+
+/// The function's new block, spanned like its original body: the compiler then treats
+/// the function as the user's own (`dead_code` still warns about an unused worker).
+fn block_at(statements: TokenStream, body: &proc_macro2::Group) -> proc_macro2::Group {
+    let mut block = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, statements);
+    block.set_span(body.span());
+    block
+}

@@ -78,11 +78,10 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     } else {
         quote!(#krate::__private::worker_plain(#name, move || #body))
     };
+    let block = super::block_at(call, &item.body);
     quote! {
         #attrs
-        #vis #sig {
-            #call
-        }
+        #vis #sig #block
     }
 }
 
