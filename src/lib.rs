@@ -316,6 +316,8 @@
 //! - Whether a panic's backtrace is captured follows `RUST_BACKTRACE`, as Rust's panic
 //!   message does; when it is not set, `RUST_LIB_BACKTRACE`.
 //! - A function named `main` without `self` is the root, even in an `impl` block.
+//! - A `#[track_caller]` worker keeps reporting panics at its caller's location; its
+//!   body cannot be wrapped in a closure, so fate does not see an `Err` it returns.
 //! - One trailing comma in the options is fine; an empty option (`wait,,`) is an error.
 //! - An `Err` passed up with `?` through supervised callers is one failure, reported
 //!   for the innermost worker: a worker's `Err` is not counted when a supervised call

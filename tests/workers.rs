@@ -785,3 +785,38 @@ fn a_failing_worker_does_not_stop_the_body_running_blocked_forever_from_returnin
     });
     assert_eq!(result.expect_err("failed").worker(), "checked");
 }
+
+/// `#[track_caller]` keeps working: the panic's location is the caller's, in the
+/// report as in the plain function.
+#[fate::supervised]
+#[track_caller]
+fn checked_index(items: &[u32], index: usize) -> u32 {
+    match items.get(index) {
+        Some(item) => *item,
+        None => panic!("index {index} out of range"),
+    }
+}
+
+#[test]
+fn track_caller_reports_the_callers_location() {
+    let _guard = common::shared();
+    let caller_line = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let line = caller_line.clone();
+    let error = bounded(move || {
+        Supervisor::new().run(move || -> () {
+            let _ = fate::spawn(move || {
+                line.store(line!() + 1, std::sync::atomic::Ordering::SeqCst);
+                checked_index(&[1, 2], 5)
+            })
+            .join();
+            block_forever()
+        })
+    })
+    .expect_err("the worker panicked");
+    let location = error.location().expect("a panic location");
+    assert_eq!(location.file(), file!());
+    assert_eq!(
+        location.line(),
+        caller_line.load(std::sync::atomic::Ordering::SeqCst)
+    );
+}

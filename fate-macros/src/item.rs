@@ -141,6 +141,13 @@ fn split_inner_attrs(body: &Group) -> syn::Result<(Vec<Attribute>, Group)> {
 }
 
 impl ItemFn {
+    /// Whether the function is `#[track_caller]`.
+    pub(crate) fn has_track_caller(&self) -> bool {
+        self.attrs
+            .iter()
+            .any(|attr| attr.path().is_ident("track_caller"))
+    }
+
     /// The index of the executor's attribute on an `async fn main` (`#[tokio::main]`,
     /// `#[async_std::main]`, ...): any attribute whose path ends in `main`.
     pub(crate) fn runtime_attr(&self) -> Option<usize> {

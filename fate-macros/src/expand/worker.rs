@@ -29,6 +29,9 @@
 //! exactly as in the plain function. The guard sees a panic only as it unwinds past,
 //! without its payload; the message comes from fate's panic hook.
 //!
+//! A `#[track_caller]` function takes the guard path too, since a closure would lose
+//! the caller's location; its panics are reported, but not an `Err` it returns.
+//!
 //! ```text
 //! fn greeter(name: String) -> impl Fn(&str) -> String {
 //!     let __fate_worker = ::fate::__private::enter("greeter");
@@ -54,9 +57,11 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
         |name| name.value.clone(),
     );
-    let call = if let (ReturnType::Type(arrow, ty), false) =
-        (&sig.output, validate::never_an_error(&sig.output))
-    {
+    let call = if let (ReturnType::Type(arrow, ty), false, false) = (
+        &sig.output,
+        validate::never_an_error(&sig.output),
+        item.has_track_caller(),
+    ) {
         let ty = validate::closure_return_type(ty);
         let closure = quote!(move || #arrow #ty #body);
         let out = private_ident("__fate_out");
@@ -66,7 +71,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
                 (&&&&&&Probe(#out)).__fate_returned()
             })
         }
-    } else if returns_impl_trait(&sig.output) {
+    } else if returns_impl_trait(&sig.output) || item.has_track_caller() {
         // The body's statements go in the function's block, after the guard (a nested
         // block would be the tail expression, which `unused_braces` warns about).
         let guard = private_ident("__fate_worker");
