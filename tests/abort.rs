@@ -76,6 +76,8 @@ fn the_hook_prints_the_report_then_the_process_aborts() {
     let report = "Error: worker `crash` panicked at tests/fixtures/abort.rs:18:5: out of cheese";
     assert_eq!(stderr.matches(report).count(), 1, "stderr:\n{stderr}");
     assert!(stderr.contains("thread: cheese"), "stderr:\n{stderr}");
+    // No grace notice: nothing can wait for the others when the process aborts.
+    assert!(!stderr.contains("cancelling"), "stderr:\n{stderr}");
     assert!(
         !stderr.contains("panicked at tests/fixtures/abort.rs:18:5:\n"),
         "Rust's default panic message must not be printed on top of the report:\n{stderr}"

@@ -450,7 +450,7 @@ fn async_service_example_reports_the_handler_and_flushes_its_metrics() {
     );
     output
         .assert_code(1)
-        .assert_stderr_count("fate: worker `handle` failed; cancelling", 1)
+        .assert_stderr_count("fate: worker `handle` panicked; cancelling", 1)
         .assert_stderr_count(
             &format!(
                 "Error: worker `handle` panicked at {at}: request 5 is malformed: missing header `host`"

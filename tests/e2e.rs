@@ -724,7 +724,7 @@ fn graceful_example_flushes_within_the_grace_period() {
     let output = run("graceful").arg(file.as_os_str()).output();
     output
         .assert_code(1)
-        .assert_stderr_count("fate: worker `check` failed; cancelling", 1)
+        .assert_stderr_count("fate: worker `check` returned an error; cancelling", 1)
         .assert_stderr_count("Error: worker `check` failed: reading 100.", 1)
         .assert_stderr_has("save_when_cancelled: flushed ")
         // Everything stops on cancellation: the program ends well before the 2 s grace.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 
 use crate::registry::{self, Registration};
-use crate::report::{Error, Failure, LISTED_OTHERS};
+use crate::report::{Error, Failure, FailureKind, LISTED_OTHERS};
 use crate::sync::{fence, lock, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::worker::{self, WorkerName};
 
@@ -165,6 +165,10 @@ impl Root {
     /// Records a failure. The first one cancels the root and wakes everyone waiting
     /// on it; later ones are counted. Returns `false` if the report was already made.
     pub(crate) fn fail(&self, failure: Failure) -> bool {
+        self.record(failure, true)
+    }
+
+    fn record(&self, failure: Failure, grace_notice: bool) -> bool {
         let mut state = lock(&self.state);
         if state.sealed {
             return false;
@@ -184,13 +188,19 @@ impl Root {
             state.listed.truncate(LISTED_OTHERS);
             return true;
         }
-        let notice = (self.kind == RootKind::Main && !self.grace.is_zero()).then(|| {
-            format!(
-                "fate: worker `{}` failed; cancelling, and giving the others up to {} to finish",
-                failure.worker,
-                DisplayDuration(self.grace)
-            )
-        });
+        let notice =
+            (grace_notice && self.kind == RootKind::Main && !self.grace.is_zero()).then(|| {
+                let verb = match failure.kind {
+                    FailureKind::Panic => "panicked",
+                    FailureKind::Error => "returned an error",
+                };
+                format!(
+                    "fate: worker `{}` {verb}; cancelling, and giving the others up to {} to \
+                     finish",
+                    failure.worker,
+                    DisplayDuration(self.grace)
+                )
+            });
         state.first = Some(failure);
         state.failed_at = Some(self.clock.now());
         self.cancelled.store(true, Ordering::Release);
@@ -241,7 +251,8 @@ impl Root {
             thread: failure.thread.clone(),
             backtrace: None,
         };
-        if self.fail(failure) {
+        // No grace notice: nothing can wait for the others, the process aborts now.
+        if self.record(failure, false) {
             if let Some(error) = self.seal() {
                 return error;
             }
