@@ -72,18 +72,25 @@ pub(crate) struct Failure {
 
 impl Failure {
     /// The one-line summary that `Display` prints.
-    fn summary(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// The summary line; with `whole_message`, a message of several lines (as
+    /// `assert_eq!` makes) follows in full, else only its first line.
+    fn summary(&self, f: &mut fmt::Formatter<'_>, whole_message: bool) -> fmt::Result {
+        let message = if whole_message {
+            self.message.as_str()
+        } else {
+            self.message.lines().next().unwrap_or_default()
+        };
         match (self.kind, &self.location) {
             (FailureKind::Panic, Some(location)) => write!(
                 f,
                 "worker `{}` panicked at {}: {}",
-                self.worker, location, self.message
+                self.worker, location, message
             ),
             (FailureKind::Panic, None) => {
-                write!(f, "worker `{}` panicked: {}", self.worker, self.message)
+                write!(f, "worker `{}` panicked: {}", self.worker, message)
             }
             (FailureKind::Error, _) => {
-                write!(f, "worker `{}` failed: {}", self.worker, self.message)
+                write!(f, "worker `{}` failed: {}", self.worker, message)
             }
         }
     }
@@ -107,7 +114,8 @@ pub(crate) const LISTED_OTHERS: usize = 8;
 /// failure; failures that came after it are counted ([`Error::others`]) and listed
 /// briefly by `Debug`.
 ///
-/// - `Display` is one line: ``worker `consume` panicked at src/main.rs:14:9: bad record 7``.
+/// - `Display` is one line: ``worker `consume` panicked at src/main.rs:14:9: bad record 7``
+///   (a message of several lines, as `assert_eq!` makes, is cut to its first line).
 /// - `Debug`, which is what `main` prints after `Error: `, adds the thread, the error
 ///   chain, the backtrace when one was captured, and the later failures.
 /// - [`source()`](std::error::Error::source) yields the worker's error chain (captured as
@@ -171,9 +179,10 @@ impl Error {
         self.inner.first.thread.as_deref()
     }
 
-    /// The backtrace of the panic, when `RUST_LIB_BACKTRACE` or `RUST_BACKTRACE` asked
-    /// for one (see [`std::backtrace::Backtrace::capture`]). Frames are captured at the
-    /// panic and resolved to names only when printed.
+    /// The backtrace of the panic, when one was asked for: by `RUST_BACKTRACE` (not
+    /// `0`), as for Rust's own panic message, or, when that is not set, by
+    /// `RUST_LIB_BACKTRACE`. Frames are captured at the panic and resolved to names
+    /// only when printed.
     pub fn backtrace(&self) -> Option<&Backtrace> {
         self.inner
             .first
@@ -190,7 +199,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.first.summary(f)
+        self.inner.first.summary(f, false)
     }
 }
 
@@ -198,14 +207,18 @@ struct Summary<'a>(&'a Failure);
 
 impl fmt::Display for Summary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.summary(f)
+        self.0.summary(f, false)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let first = &self.inner.first;
-        first.summary(f)?;
+        first.summary(f, true)?;
+        if first.message.contains('\n') {
+            // Set apart, so that it does not read as one more line of the message.
+            writeln!(f)?;
+        }
         let thread = first.thread.as_deref().unwrap_or("<unnamed>");
         write!(f, "\n  thread: {thread}")?;
         if !first.chain.is_empty() {
@@ -456,5 +469,32 @@ mod tests {
              at ./src/main.rs:38:1
 note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace."
         );
+    }
+}
+
+#[cfg(test)]
+mod multi_line_tests {
+    use super::*;
+
+    #[test]
+    fn a_message_of_several_lines_is_one_line_in_display_and_whole_in_debug() {
+        let failure = Failure {
+            seq: next_seq(),
+            worker: "check".into(),
+            kind: FailureKind::Panic,
+            message: "assertion `left == right` failed\n  left: 1\n right: 2".into(),
+            chain: Vec::new(),
+            location: None,
+            thread: Some("checker".into()),
+            backtrace: None,
+        };
+        let error = Error::new(failure, Vec::new(), 0);
+        assert_eq!(
+            error.to_string(),
+            "worker `check` panicked: assertion `left == right` failed"
+        );
+        assert!(format!("{error:?}").starts_with(
+            "worker `check` panicked: assertion `left == right` failed\n  left: 1\n right: 2\n\n  thread: checker"
+        ));
     }
 }
