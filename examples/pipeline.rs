@@ -1,7 +1,7 @@
 //! A producer feeds records to a consumer over a channel. Record 7 is bad: the
-//! consumer panics on it. Without fate, the panic kills the consumer thread alone and
-//! the producer blocks forever on a full channel, so the program hangs. With fate,
-//! `main` returns the consumer's failure at once.
+//! consumer panics on it. Without fate, the panic kills the consumer thread alone; the
+//! producer finds the consumer gone and waits to be stopped, and `main`, joining the
+//! producer, hangs. With fate, `main` returns the consumer's failure at once.
 //!
 //! Run it with `cargo run --example pipeline`.
 
@@ -19,7 +19,7 @@ fn main() -> Result<(), fate::Error> {
         .name("consumer".into())
         .spawn(move || consume(rx))
         .expect("spawn the consumer");
-    // Without fate this join would never return: the producer is stuck in `send`.
+    // Without fate this join would never return: the producer waits to be stopped.
     producer.join().expect("the producer never panics");
     Ok(())
 }
