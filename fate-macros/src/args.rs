@@ -211,39 +211,41 @@ fn unwrap_none_group(token: &TokenTree) -> TokenStream {
 }
 
 /// Parses `"0"`, `"500ms"`, `"2s"`, `"1.5s"`, `"1m"` into milliseconds.
-pub(crate) fn parse_duration(text: &str) -> Result<u64, &'static str> {
+pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
     let text = text.trim();
     if text == "0" {
         return Ok(0);
     }
-    let (number, unit_ms) = if let Some(number) = text.strip_suffix("ms") {
-        (number, 1)
-    } else if let Some(number) = text.strip_suffix('s') {
-        (number, 1000)
-    } else if let Some(number) = text.strip_suffix('m') {
-        (number, 60_000)
-    } else {
-        return Err("missing unit (ms, s or m)");
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = (&text[..split], text[split..].trim());
+    let unit_ms = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "" => return Err("missing unit (ms, s or m)".into()),
+        other => return Err(format!("unknown unit `{other}` (use ms, s or m)")),
     };
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || number.ends_with('.') {
-        return Err("not a number");
+        return Err("not a number".into());
     }
     let whole: u64 = whole.parse().map_err(|_| "too large")?;
     let mut millis = whole.checked_mul(unit_ms).ok_or("too large")?;
     if !fraction.is_empty() {
         if unit_ms == 1 {
-            return Err("milliseconds must be whole");
+            return Err("milliseconds must be whole".into());
         }
         if fraction.len() > 6 {
-            return Err("more precise than a millisecond");
+            return Err("more precise than a millisecond".into());
         }
         let divisor = 10u64.pow(fraction.len() as u32);
         let fraction: u64 = fraction.parse().map_err(|_| "not a number")?;
         let scaled = fraction * unit_ms;
         if scaled % divisor != 0 {
-            return Err("more precise than a millisecond");
+            return Err("more precise than a millisecond".into());
         }
         millis = millis.checked_add(scaled / divisor).ok_or("too large")?;
     }
@@ -264,7 +266,19 @@ mod tests {
         assert_eq!(parse_duration("1m"), Ok(60_000));
         assert_eq!(parse_duration("0.5m"), Ok(30_000));
         assert!(parse_duration("2").is_err());
-        assert!(parse_duration("2x").is_err());
+        assert_eq!(
+            parse_duration("2x"),
+            Err("unknown unit `x` (use ms, s or m)".to_owned())
+        );
+        assert_eq!(
+            parse_duration("1h"),
+            Err("unknown unit `h` (use ms, s or m)".to_owned())
+        );
+        assert_eq!(
+            parse_duration("2 weeks"),
+            Err("unknown unit `weeks` (use ms, s or m)".to_owned())
+        );
+        assert_eq!(parse_duration("1.5 s"), Ok(1500));
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("1.s").is_err());
         assert!(parse_duration(".5s").is_err());

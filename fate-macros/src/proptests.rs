@@ -116,6 +116,7 @@ const MAIN_ARGS: &[&str] = &[
     "grace = \"1.5s\", wait",
     "grace = \"500ms\", wait, crate = \"my::fate\",",
     "grace = \"307445734561825.86m\"",
+    "grace = \" 2 s \"",
 ];
 
 /// Options that are broken or misused.
@@ -130,7 +131,6 @@ const ARGS: &[&str] = &[
     "grace = \"0.0000001s\"",
     "grace = \"\u{663}s\"",
     "grace = \"-1s\"",
-    "grace = \" 2 s \"",
     "grace = \"0.999999m\"",
     "wait = true",
     "wait wait",

@@ -121,23 +121,37 @@ fn main_return_may_be_accepted(ty: &Type) -> bool {
             let Some(last) = path.path.segments.last() else {
                 return false;
             };
-            let never = [
-                "bool", "char", "str", "String", "Option", "Vec", "Box", "i8", "i16", "i32", "i64",
-                "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64",
-            ];
-            !never.iter().any(|name| last.ident == name)
+            !NOT_RESULTS.iter().any(|name| last.ident == name)
         }
         _ => false,
     }
 }
 
-/// Whether a return type is certainly not a `Result` (no need to inspect the value).
+/// Standard types that are never a `Result` (by the last segment of their path).
+const NOT_RESULTS: &[&str] = &[
+    "bool", "char", "str", "String", "Option", "Vec", "Box", "i8", "i16", "i32", "i64", "i128",
+    "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64",
+];
+
+/// Whether a return type is certainly not a `Result` (no need to inspect the value,
+/// and a shorter expansion).
 pub(crate) fn never_an_error(output: &ReturnType) -> bool {
     match output {
         ReturnType::Default => true,
         ReturnType::Type(_, ty) => match &**ty {
-            Type::Tuple(tuple) => tuple.elems.is_empty(),
-            Type::ImplTrait(_) | Type::Never(_) => true,
+            Type::Tuple(_)
+            | Type::ImplTrait(_)
+            | Type::Never(_)
+            | Type::Reference(_)
+            | Type::Array(_)
+            | Type::Slice(_)
+            | Type::Ptr(_)
+            | Type::FnPtr(_) => true,
+            Type::Path(path) if path.qself.is_none() => path
+                .path
+                .segments
+                .last()
+                .is_some_and(|last| NOT_RESULTS.iter().any(|name| last.ident == name)),
             _ => false,
         },
     }

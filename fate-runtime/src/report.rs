@@ -351,6 +351,10 @@ pub(crate) fn short_backtrace(text: &str) -> String {
             {
                 kept.pop();
             }
+            if frame.0.starts_with("fate_runtime::future::") {
+                // A supervised future: below its poll is only the executor.
+                break;
+            }
             continue;
         }
         kept.push(frame);
@@ -371,6 +375,7 @@ pub(crate) fn short_backtrace(text: &str) -> String {
 
 fn is_unwind_machinery(symbol: &str) -> bool {
     symbol.contains("core::panic::unwind_safe::AssertUnwindSafe")
+        || symbol.contains("core::future::poll_fn::PollFn")
         || symbol.starts_with("std::panicking::catch_unwind")
         || symbol.starts_with("std::panic::catch_unwind")
         || symbol == "__rust_try"
@@ -439,6 +444,26 @@ mod tests {
         assert_eq!(
             format!("{error:?}"),
             "worker `load` failed: cannot read config\n  thread: <unnamed>\n\nCaused by:\n    0: file missing\n    1: os error 2"
+        );
+    }
+
+    #[test]
+    fn short_backtrace_of_a_future_stops_at_the_executor() {
+        let text = "   0: std::sys::backtrace::__rust_end_short_backtrace
+   1: app::handle::{{closure}}
+             at ./src/main.rs:49:9
+   2: std::panicking::catch_unwind
+   3: fate_runtime::future::Call<F>::poll
+   4: <core::future::poll_fn::PollFn<F> as core::future::future::Future>::poll
+   5: fate_runtime::future::supervise::{{closure}}
+   6: tokio::runtime::task::core::Core<T,S>::poll
+   7: tokio::runtime::scheduler::multi_thread::worker::Context::run_task
+";
+        assert_eq!(
+            short_backtrace(text),
+            "   0: app::handle::{{closure}}
+             at ./src/main.rs:49:9
+note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace."
         );
     }
 

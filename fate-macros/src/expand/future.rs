@@ -63,7 +63,9 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     };
     let never_an_error = validate::never_an_error(&sig.output);
     let fake_return = match &sig.output {
-        ReturnType::Type(_, ty) if !never_an_error => {
+        ReturnType::Type(_, ty)
+            if !matches!(**ty, syn::Type::Never(_) | syn::Type::ImplTrait(_)) =>
+        {
             let ty = validate::closure_return_type(ty);
             quote_spanned! {ty.span()=>
                 if false {

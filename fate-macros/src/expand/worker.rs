@@ -81,7 +81,15 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             #statements
         }
     } else {
-        quote!(#krate::__private::worker_plain(#name, move || #body))
+        // The return type is still written on the closure, for coercions in the body.
+        let closure = match &sig.output {
+            ReturnType::Type(arrow, ty) => {
+                let ty = validate::closure_return_type(ty);
+                quote!(move || #arrow #ty #body)
+            }
+            ReturnType::Default => quote!(move || #body),
+        };
+        quote!(#krate::__private::worker_plain(#name, #closure))
     };
     let block = super::block_at(call, &item.body);
     quote! {
