@@ -12,7 +12,7 @@ use std::{fmt, fs, io, thread};
 
 #[fate::supervised]
 fn main() -> Result<(), Box<dyn Error>> {
-    let dir = std::env::temp_dir().join(format!("fate-errors-{}", std::process::id()));
+    let dir = std::env::temp_dir().join("fate-errors-example"); // the same each run
     fs::create_dir_all(&dir)?;
     fs::write(dir.join("server.conf"), "threads = 4\n")?;
     // `limits.conf` is never written.
