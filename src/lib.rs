@@ -283,9 +283,10 @@
 //!   that races with the root starting to wait or with the body finishing. The root's
 //!   synchronisation is model-checked with loom, and a stress test runs a thousand randomized rounds
 //!   of thread and task workers in CI.
-//! - **The first failure wins.** The report is built from the failure recorded first; the failures
-//!   recorded after it, until the report is made, are counted (`Error::others()`) and the first
-//!   eight listed.
+//! - **The first failure wins.** The report is built from the failure that happened first, even when
+//!   a later one reaches the root sooner (a panic's unwinding can make other workers fail before its
+//!   own report arrives: panics are numbered as they start). The other failures, until the report is
+//!   made, are counted (`Error::others()`) and the first eight listed.
 //! - **A bounded exit.** With no grace period the program ends right after the first failure; with
 //!   `grace = "d"`, at most `d` after it, and sooner once the body and every running supervised worker
 //!   have finished. `Supervisor::run` returns within the same bound. Exactly one of "`main` returns"
