@@ -94,7 +94,7 @@ where
 pub fn run_main<R: MainOutput, F: FnOnce() -> R>(options: MainOptions, body: F) -> R {
     crate::panic::install_hook();
     let root = Arc::new(Root::new(RootKind::Main, options.grace, options.wait));
-    let _registration = Registration::new(&root, true);
+    let registration = Registration::new(&root, true);
     let previous_root = registry::set_thread_root(Some(root.clone()));
     {
         let root = root.clone();
@@ -113,6 +113,14 @@ pub fn run_main<R: MainOutput, F: FnOnce() -> R>(options: MainOptions, body: F) 
     }
     let error = root.seal();
     registry::set_thread_root(previous_root);
+    if error.is_none() && value.is_some() {
+        drop(registration);
+    } else {
+        // The process ends with this report, printed by Rust once `main` returns: the
+        // root stays registered until then, so that a worker panicking meanwhile has
+        // its message held back rather than printed above the report.
+        std::mem::forget(registration);
+    }
     match (error, value) {
         (Some(error), _) => R::from_failure(error),
         (None, Some(value)) => value,

@@ -13,7 +13,8 @@
 //!   dropping it is caught and reported, never unwound into the executor (where a
 //!   second panic would abort).
 //! - It counts as a running worker from its first poll until it completes or is
-//!   dropped.
+//!   dropped, on the slot of the thread that made it (which also holds its root, so
+//!   that making futures on several threads shares no reference count).
 
 use std::future::{poll_fn, Future};
 use std::panic::{self, AssertUnwindSafe};
@@ -22,7 +23,7 @@ use std::task::{Context, Poll};
 
 use crate::outcome::Returned;
 use crate::registry;
-use crate::supervisor::{Root, Slot};
+use crate::supervisor::Slot;
 use crate::sync::Arc;
 use crate::worker::{self, WorkerName};
 
@@ -32,22 +33,22 @@ pub(crate) fn supervise<F: Future>(
     future: F,
     inspect: impl FnOnce(&F::Output) -> Option<Returned>,
 ) -> impl Future<Output = F::Output> {
-    let root = registry::current_root();
+    let slot = registry::current_slot();
     async move {
-        let Some(root) = root else {
+        let Some(slot) = slot else {
             // No supervisor where the future was made: exactly the plain future.
             return future.await;
         };
         let mut call = Call {
             future: pin!(Some(future)),
-            root: Some(root),
+            slot: Some(slot),
             name,
-            running: None,
+            entered: false,
             inner_failed: false,
         };
         let output = poll_fn(|cx| call.poll(cx)).await;
-        if let (Some(returned), Some(root)) = (inspect(&output), &call.root) {
-            worker::report_returned(root, name, returned, call.inner_failed);
+        if let (Some(returned), Some(slot)) = (inspect(&output), &call.slot) {
+            worker::report_returned(slot.root(), name, returned, call.inner_failed);
         }
         output
     }
@@ -57,11 +58,12 @@ pub(crate) fn supervise<F: Future>(
 /// dropping a `Call` with the future still there means it was cancelled.
 struct Call<'a, F: Future> {
     future: Pin<&'a mut Option<F>>,
-    /// `None` only while lent to the polling thread (see [`PollScope`]).
-    root: Option<Arc<Root>>,
+    /// The slot of the thread that made the future: its root, and where it counts as
+    /// running. `None` only while lent to the polling thread (see [`PollScope`]).
+    slot: Option<Arc<Slot>>,
     name: WorkerName,
-    /// Where it counts as running: the slot of the thread that first polled it.
-    running: Option<Arc<Slot>>,
+    /// Counted as running (from its first poll).
+    entered: bool,
     /// A supervised call inside this future (during one of its polls) reported a
     /// failure: an `Err` output is then most likely that failure passed up.
     inner_failed: bool,
@@ -69,15 +71,15 @@ struct Call<'a, F: Future> {
 
 impl<F: Future> Call<'_, F> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
-        if self.running.is_none() {
-            self.running = self.root.as_ref().and_then(registry::slot_for);
-            if let Some(slot) = &self.running {
+        if !self.entered {
+            if let Some(slot) = &self.slot {
                 slot.enter_future();
+                self.entered = true;
             }
         }
-        let scope = PollScope::enter(&mut self.root, self.name);
+        let scope = PollScope::enter(&mut self.slot, self.name);
         let Some(future) = self.future.as_mut().as_pin_mut() else {
-            scope.leave(&mut self.root);
+            scope.leave(&mut self.slot);
             panic!("a supervised future was polled after it completed");
         };
         let reported_before = worker::reported_count();
@@ -85,18 +87,18 @@ impl<F: Future> Call<'_, F> {
         self.inner_failed |= worker::reported_count() > reported_before;
         match polled {
             Ok(Poll::Pending) => {
-                scope.leave_normally(&mut self.root);
+                scope.leave_normally(&mut self.slot);
                 Poll::Pending
             }
             Ok(Poll::Ready(output)) => {
                 self.drop_future();
-                scope.leave_normally(&mut self.root);
+                scope.leave_normally(&mut self.slot);
                 Poll::Ready(output)
             }
             Err(payload) => {
-                scope.leave(&mut self.root);
-                if let Some(root) = &self.root {
-                    worker::report_panic(root, self.name, Some(&*payload));
+                scope.leave(&mut self.slot);
+                if let Some(slot) = &self.slot {
+                    worker::report_panic(slot.root(), self.name, Some(&*payload));
                 }
                 panic::resume_unwind(payload)
             }
@@ -122,44 +124,43 @@ impl<F: Future> Drop for Call<'_, F> {
         if self.future.is_some() {
             // Cancelled before it completed: not a failure. Its destructor runs under
             // the worker's name, so that a panic in it is reported as this worker's.
-            let scope = PollScope::enter(&mut self.root, self.name);
+            let scope = PollScope::enter(&mut self.slot, self.name);
             self.drop_future();
-            scope.leave(&mut self.root);
+            scope.leave(&mut self.slot);
         }
-        if let (Some(slot), Some(root)) = (self.running.take(), &self.root) {
-            slot.leave_future(root);
+        if let (true, Some(slot)) = (self.entered, &self.slot) {
+            slot.leave_future();
         }
     }
 }
 
 /// For the length of one poll: this worker is the innermost supervised call on the
-/// thread, and its root is the thread's root. The future's `Arc` of its root is lent
-/// to the thread and given back (`leave`), so a poll never touches the root's
-/// reference count, which all the threads polling its futures share.
+/// thread, and its root is the thread's root. The future's slot is lent to the thread
+/// and given back (`leave`), so a poll never touches a reference count.
 struct PollScope {
     outer_frame: Option<WorkerName>,
-    outer_root: Option<Arc<Root>>,
+    outer_slot: Option<Arc<Slot>>,
 }
 
 impl PollScope {
-    fn enter(root: &mut Option<Arc<Root>>, name: WorkerName) -> Self {
-        let outer_root = registry::set_thread_root(root.take());
+    fn enter(slot: &mut Option<Arc<Slot>>, name: WorkerName) -> Self {
+        let outer_slot = registry::lend_polling_slot(slot.take());
         let outer_frame = worker::enter_frame(name);
         PollScope {
             outer_frame,
-            outer_root,
+            outer_slot,
         }
     }
 
-    /// Gives the root back to `root`, and the thread its previous state.
-    fn leave(mut self, root: &mut Option<Arc<Root>>) {
+    /// Gives the slot back to `slot`, and the thread its previous state.
+    fn leave(mut self, slot: &mut Option<Arc<Slot>>) {
         worker::leave_frame(self.outer_frame);
-        *root = registry::set_thread_root(self.outer_root.take());
+        *slot = registry::lend_polling_slot(self.outer_slot.take());
     }
 
-    fn leave_normally(self, root: &mut Option<Arc<Root>>) {
+    fn leave_normally(self, slot: &mut Option<Arc<Slot>>) {
         let outermost = self.outer_frame.is_none();
-        self.leave(root);
+        self.leave(slot);
         crate::panic::settle(outermost);
     }
 }

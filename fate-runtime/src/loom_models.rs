@@ -130,16 +130,17 @@ fn loom_cancellation_wakes_every_waiter() {
 fn loom_wait_sees_a_worker_leave() {
     loom::model(|| {
         let root = root(0, true);
-        let slot = root.new_slot();
+        let slot = Root::new_slot(&root);
         slot.enter_call(); // the worker is running before the body ends
         let worker = {
             let root = root.clone();
-            thread::spawn(move || slot.leave_call(&root))
+            thread::spawn(move || slot.leave_call())
         };
         root.body_finished();
         assert!(root.settle(true));
         assert_eq!(root.running(), 0);
         worker.join().unwrap();
+        root.end(); // as its registration does: slots hold their root
     });
 }
 
@@ -150,15 +151,15 @@ fn loom_wait_sees_a_worker_leave() {
 fn loom_grace_ends_at_the_deadline_while_a_worker_runs() {
     loom::model(|| {
         let root = root(100, false);
-        let leaving = root.new_slot();
-        let stuck = root.new_slot();
+        let leaving = Root::new_slot(&root);
+        let stuck = Root::new_slot(&root);
         leaving.enter_call();
         stuck.enter_call(); // never leaves
         let worker = {
             let root = root.clone();
             thread::spawn(move || {
                 root.fail(failure("worker"));
-                leaving.leave_call(&root);
+                leaving.leave_call();
             })
         };
         let timer = {
@@ -176,6 +177,7 @@ fn loom_grace_ends_at_the_deadline_while_a_worker_runs() {
         timer.join().unwrap();
         assert_eq!(root.running(), 1);
         drop(stuck);
+        root.end(); // as its registration does: slots hold their root
     });
 }
 
@@ -184,13 +186,13 @@ fn loom_grace_ends_at_the_deadline_while_a_worker_runs() {
 fn loom_grace_ends_when_the_last_worker_leaves() {
     loom::model(|| {
         let root = root(100, false);
-        let slot = root.new_slot();
+        let slot = Root::new_slot(&root);
         slot.enter_call();
         let worker = {
             let root = root.clone();
             thread::spawn(move || {
                 root.fail(failure("worker"));
-                slot.leave_call(&root);
+                slot.leave_call();
             })
         };
         root.body_finished();
@@ -198,6 +200,7 @@ fn loom_grace_ends_when_the_last_worker_leaves() {
         // No time passes at all: only the worker leaving can end the wait.
         assert!(root.settle(true));
         worker.join().unwrap();
+        root.end(); // as its registration does: slots hold their root
     });
 }
 

@@ -52,7 +52,10 @@ struct ThreadState {
     /// The root carried into this thread (`fate::spawn`, a `Supervisor`'s body, a
     /// supervised future being polled).
     own: RefCell<Option<Arc<Root>>>,
-    /// Bumped whenever `own` changes.
+    /// The slot of the supervised future being polled on this thread, lent by it for
+    /// the poll: its root comes before `own`.
+    polling: RefCell<Option<Arc<Slot>>>,
+    /// Bumped whenever `own` or `polling` changes.
     own_version: Cell<u64>,
     /// The process root as of generation `.0`.
     cached_process_root: RefCell<(u64, Option<Arc<Root>>)>,
@@ -92,6 +95,7 @@ thread_local! {
     static THREAD: ThreadState = const {
         ThreadState {
             own: RefCell::new(None),
+            polling: RefCell::new(None),
             own_version: Cell::new(1),
             cached_process_root: RefCell::new((0, None)),
             entries: RefCell::new(Vec::new()),
@@ -104,6 +108,9 @@ thread_local! {
 impl ThreadState {
     /// Calls `f` with the root a worker on this thread reports to.
     fn with_root<T>(&self, f: impl FnOnce(Option<&Arc<Root>>) -> T) -> T {
+        if let Some(polling) = self.polling.borrow().as_ref() {
+            return f(Some(polling.root()));
+        }
         let own = self.own.borrow();
         // A root of its own, even one that has ended: a body left running after
         // `Supervisor::run` returned still sees that root's cancellation.
@@ -136,7 +143,7 @@ impl ThreadState {
     #[cold]
     fn look_up_entry(&self) -> Option<usize> {
         let generation = GENERATION.load(Ordering::Acquire);
-        let from_own = self.own.borrow().is_some();
+        let from_own = self.own.borrow().is_some() || self.polling.borrow().is_some();
         let index = self.with_root(|root| root.map(|root| self.entry_for(root)));
         self.fast.set(Fast {
             own_version: self.own_version.get(),
@@ -174,7 +181,7 @@ impl ThreadState {
         }
         let entry = Entry {
             root: root.clone(),
-            slot: root.new_slot(),
+            slot: Root::new_slot(root),
         };
         match entries.iter().position(Option::is_none) {
             Some(index) => {
@@ -223,7 +230,7 @@ impl Entered {
     pub(crate) fn leave(self) {
         let _ = THREAD.try_with(|thread| {
             if let Some(Some(entry)) = thread.entries.borrow().get(self.0) {
-                entry.slot.leave_call(&entry.root);
+                entry.slot.leave_call();
             }
         });
     }
@@ -243,18 +250,29 @@ impl Entered {
     }
 }
 
-/// This thread's counter of running workers for `root` (a supervised future counts
-/// itself on the slot of the thread that first polls it, and leaves it from whichever
-/// thread it ends on).
-pub(crate) fn slot_for(root: &Arc<Root>) -> Option<Arc<Slot>> {
+/// This thread's slot for the root a worker here reports to, if any: what a
+/// supervised future made here holds (its root, and where it counts as running).
+pub(crate) fn current_slot() -> Option<Arc<Slot>> {
     THREAD
         .try_with(|thread| {
-            let index = thread.entry_for(root);
+            let index = thread.current_entry()?;
             thread
                 .entries
                 .borrow()
                 .get(index)
                 .and_then(|entry| entry.as_ref().map(|entry| entry.slot.clone()))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Lends the slot of the future about to be polled to this thread (or takes it back
+/// with `None`), returning what was lent before.
+pub(crate) fn lend_polling_slot(slot: Option<Arc<Slot>>) -> Option<Arc<Slot>> {
+    THREAD
+        .try_with(|thread| {
+            thread.own_version.set(thread.own_version.get() + 1);
+            std::mem::replace(&mut *thread.polling.borrow_mut(), slot)
         })
         .ok()
         .flatten()
@@ -336,7 +354,7 @@ mod tests {
         }
         assert_eq!(root.running(), 0);
         // Registering one more counter forgets those of the threads that are gone.
-        let _slot = root.new_slot();
+        let _slot = Root::new_slot(&root);
         assert_eq!(root.slot_count(), 1);
     }
 }

@@ -110,10 +110,14 @@ impl Root {
         self.cancelled.load(Ordering::Acquire)
     }
 
-    /// A new counter of running workers, for one thread (or one future).
-    pub(crate) fn new_slot(&self) -> Arc<Slot> {
-        let slot = Arc::new(Slot::new());
-        let mut slots = lock(&self.slots);
+    /// A new counter of running workers, for one thread.
+    pub(crate) fn new_slot(root: &Arc<Root>) -> Arc<Slot> {
+        let slot = Arc::new(Slot::new(root.clone()));
+        if root.has_ended() {
+            // Nobody waits any more; not keeping it leaves no cycle behind.
+            return slot;
+        }
+        let mut slots = lock(&root.slots);
         // Forget the counters of threads that are gone and left nothing running.
         slots.retain(|slot| !(slot.retired.load(Ordering::Acquire) && slot.is_idle()));
         slots.push(slot.clone());
@@ -134,6 +138,8 @@ impl Root {
 
     pub(crate) fn end(&self) {
         self.ended.store(true, Ordering::Release);
+        // Slots hold their root: forgetting them here breaks that cycle.
+        lock(&self.slots).clear();
     }
 
     pub(crate) fn has_ended(&self) -> bool {
@@ -441,15 +447,23 @@ pub(crate) struct Slot {
     futures: AtomicUsize,
     /// The thread that owned it has exited.
     retired: AtomicBool,
+    /// A supervised future holds its root through the slot of the thread that made it,
+    /// so that making futures on several threads never writes one shared count.
+    root: Arc<Root>,
 }
 
 impl Slot {
-    fn new() -> Self {
+    fn new(root: Arc<Root>) -> Self {
         Slot {
             calls: AtomicUsize::new(0),
             futures: AtomicUsize::new(0),
             retired: AtomicBool::new(false),
+            root,
         }
+    }
+
+    pub(crate) fn root(&self) -> &Arc<Root> {
+        &self.root
     }
 
     /// A sync call starts; only the slot's own thread calls this.
@@ -462,10 +476,10 @@ impl Slot {
 
     /// A sync call ends; only the slot's own thread calls this.
     #[inline]
-    pub(crate) fn leave_call(&self, root: &Root) {
+    pub(crate) fn leave_call(&self) {
         let calls = self.calls.load(Ordering::Relaxed);
         self.calls.store(calls - 1, Ordering::Relaxed);
-        root.wake_if_watching();
+        self.root.wake_if_watching();
     }
 
     /// A future starts counting here.
@@ -474,9 +488,9 @@ impl Slot {
     }
 
     /// A future counted here ended, on any thread.
-    pub(crate) fn leave_future(&self, root: &Root) {
+    pub(crate) fn leave_future(&self) {
         self.futures.fetch_sub(1, Ordering::Relaxed);
-        root.wake_if_watching();
+        self.root.wake_if_watching();
     }
 
     fn running(&self) -> usize {
