@@ -49,8 +49,8 @@ impl Roots {
 /// What this thread knows of roots. One `thread_local!` for all of it, and a `Copy`
 /// cache of the last answer, so that the hot path is a few loads and compares.
 struct ThreadState {
-    /// The root carried into this thread (`fate::spawn`, a `Supervisor`'s body, a
-    /// supervised future being polled).
+    /// The root carried into this thread (`fate::spawn`, a `Supervisor`'s body, the
+    /// thread running `#[supervised] fn main`).
     own: RefCell<Option<Arc<Root>>>,
     /// The slot of the supervised future being polled on this thread, lent by it for
     /// the poll: its root comes before `own`.
