@@ -11,39 +11,16 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use support::{location_of, run, scratch_file, Output};
+use support::{
+    assert_single_panic_report, assert_single_report, location_of, run, scratch_file, Output,
+    RAW_PANIC,
+};
 
 /// How soon a program must end after a worker fails (grace 0), start-up included.
 const PROMPT: Duration = Duration::from_secs(2);
 
 /// The grace period of `fixture_async_current` and `fixture_async_executor`.
 const GRACE: Duration = Duration::from_secs(5);
-
-const RAW_PANIC: &str = "panicked at";
-
-/// A report on stderr: it starts the output, appears once, and names the first
-/// failure in its first line.
-#[track_caller]
-fn assert_single_report(output: &Output, first_line: &str) {
-    output.assert_code(1);
-    assert!(
-        output.stderr.starts_with(&format!("Error: {first_line}\n")),
-        "stderr does not start with the report line {first_line:?}\n{}",
-        output.dump()
-    );
-    output.assert_stderr_count("Error:", 1);
-}
-
-/// A panic report, and Rust's (or tokio's) own panic message is not printed too.
-#[track_caller]
-fn assert_single_panic_report(output: &Output, first_line: &str, message: &str) {
-    assert_single_report(output, first_line);
-    output
-        .assert_stderr_count(message, 1)
-        .assert_stderr_count(RAW_PANIC, 1) // the report's own "panicked at"
-        .assert_stderr_lacks("thread '")
-        .assert_stderr_lacks("Stack backtrace:");
-}
 
 /// With a grace period: first a one-line notice naming the failed worker, then the
 /// report, once each.

@@ -8,40 +8,15 @@ mod support;
 
 use std::time::Duration;
 
-use support::{location_of, run, scratch_file, Output};
+use support::{
+    assert_single_panic_report, assert_single_report, location_of, run, scratch_file, Output,
+    RAW_PANIC,
+};
 
 /// How soon a program must end after a worker fails (grace 0), start-up included.
 const PROMPT: Duration = Duration::from_secs(2);
 
-/// Part of the line Rust's default panic hook prints (`thread 'name' panicked at ...`);
-/// a panic report has it once, in its own first line.
-const RAW_PANIC: &str = "panicked at";
 const BACKTRACE_NOTE: &str = "note: run with `RUST_BACKTRACE=1`";
-
-/// What every failure report must look like on stderr: it starts the output (nothing
-/// printed on top of it, such as Rust's raw panic message), appears once, and names
-/// the first failure in its first line.
-#[track_caller]
-fn assert_single_report(output: &Output, first_line: &str) {
-    output.assert_code(1);
-    assert!(
-        output.stderr.starts_with(&format!("Error: {first_line}\n")),
-        "stderr does not start with the report line {first_line:?}\n{}",
-        output.dump()
-    );
-    output.assert_stderr_count("Error:", 1);
-}
-
-/// A panic report: as above, and Rust's own panic message is not printed too.
-#[track_caller]
-fn assert_single_panic_report(output: &Output, first_line: &str, message: &str) {
-    assert_single_report(output, first_line);
-    output
-        .assert_stderr_count(message, 1)
-        .assert_stderr_count(RAW_PANIC, 1) // the report's own "panicked at"
-        .assert_stderr_lacks("thread '")
-        .assert_stderr_lacks("Stack backtrace:");
-}
 
 // ---------------------------------------------------------------------------------
 // `fn main() -> Result<(), fate::Error>`

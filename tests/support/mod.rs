@@ -57,45 +57,10 @@ fn program_path(name: &str) -> PathBuf {
 pub(crate) fn program(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     assert!(PROGRAMS.contains(&name), "{name} is not in PROGRAMS");
-    BUILT.get_or_init(build_programs);
+    BUILT.get_or_init(|| build_examples(PROGRAMS));
     let path = program_path(name);
     assert!(path.exists(), "{} does not exist", path.display());
     path
-}
-
-fn build_programs() {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(package_root())
-        .arg("build")
-        .arg("--quiet");
-    for name in PROGRAMS {
-        command.args(["--example", name]);
-    }
-    // The profile the test binary was built with: `target/<profile>/deps/..`.
-    let profile_dir = examples_dir()
-        .parent()
-        .and_then(Path::file_name)
-        .and_then(|name| name.to_str())
-        .map(str::to_owned)
-        .unwrap_or_default();
-    match profile_dir.as_str() {
-        "debug" => {}
-        "release" => {
-            command.arg("--release");
-        }
-        other => {
-            command.args(["--profile", other]);
-        }
-    }
-    let output = command.output().expect("run cargo build for the examples");
-    assert!(
-        output.status.success(),
-        "`cargo build` of the e2e fixtures failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// A child process to run: a program, its arguments and its environment.
@@ -452,4 +417,37 @@ impl Run {
         }
         output
     }
+}
+
+/// Part of the line Rust's default panic hook prints (`thread 'name' panicked at ...`);
+/// a panic report has it once, in its own first line.
+#[allow(dead_code)] // not every test file that shares this module checks reports
+pub(crate) const RAW_PANIC: &str = "panicked at";
+
+/// What every failure report must look like on stderr: it starts the output (nothing
+/// printed on top of it, such as Rust's raw panic message), appears once, and names
+/// the first failure in its first line.
+#[allow(dead_code)] // not every test file that shares this module checks reports
+#[track_caller]
+pub(crate) fn assert_single_report(output: &Output, first_line: &str) {
+    output.assert_code(1);
+    assert!(
+        output.stderr.starts_with(&format!("Error: {first_line}\n")),
+        "stderr does not start with the report line {first_line:?}\n{}",
+        output.dump()
+    );
+    output.assert_stderr_count("Error:", 1);
+}
+
+/// A panic report: as above, and Rust's (or tokio's) own panic message is not printed
+/// too.
+#[allow(dead_code)] // not every test file that shares this module checks reports
+#[track_caller]
+pub(crate) fn assert_single_panic_report(output: &Output, first_line: &str, message: &str) {
+    assert_single_report(output, first_line);
+    output
+        .assert_stderr_count(message, 1)
+        .assert_stderr_count(RAW_PANIC, 1) // the report's own "panicked at"
+        .assert_stderr_lacks("thread '")
+        .assert_stderr_lacks("Stack backtrace:");
 }
