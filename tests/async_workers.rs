@@ -1346,6 +1346,7 @@ impl MemoryStore {
 fn async_fns_in_trait_impls_and_provided_methods_work_and_report() {
     let _guard = shared();
     let (tx, rx) = mpsc::channel();
+    // The provided method handles `get`'s `Err` (`unwrap_or`): no failure.
     let result = bounded(move || {
         Supervisor::new().run(move || {
             let store = block_on(MemoryStore::open("memory")).expect("opens");
@@ -1355,6 +1356,9 @@ fn async_fns_in_trait_impls_and_provided_methods_work_and_report() {
         })
     });
     assert_eq!(recv(&rx), (Ok(1), 0));
+    result.expect("get_or_zero handled the Err of get");
+    // Awaited by no supervised caller, `get`'s `Err` is a failure.
+    let result = bounded(move || Supervisor::new().run(move || block_on(MemoryStore.get("two"))));
     let error = result.expect_err("get returned Err");
     assert_eq!(error.worker(), "MemoryStore::get");
     assert_eq!(error.message(), "no key \"two\"");

@@ -154,15 +154,24 @@ fn a_panic_caught_inside_a_worker_reaches_the_user_hook_and_is_no_failure() {
     assert_eq!(result.expect("no failure"), 9);
     assert_eq!(times_seen("caught, user hook runs"), 1);
 
-    // A worker that catches the panic of an inner worker: the inner worker failed.
+    // A worker that catches the panic of an inner worker: handled, no failure.
     let result = bounded(|| {
         Supervisor::new()
             .grace(Duration::from_secs(10))
             .run(|| catches("inner worker panicked"))
     });
-    let error = result.expect_err("the inner worker failed");
-    assert_eq!(error.worker(), "explode");
+    assert_eq!(result.expect("the supervised caller caught it"), 7);
     assert_eq!(times_seen("inner worker panicked"), 1);
+
+    // Caught by the body instead, the worker's panic escaped it: a failure.
+    let result = bounded(|| {
+        Supervisor::new()
+            .grace(Duration::from_secs(10))
+            .run(|| panic::catch_unwind(|| explode("escaped the worker")).map_or(7, |()| 0))
+    });
+    let error = result.expect_err("the worker failed");
+    assert_eq!(error.worker(), "explode");
+    assert_eq!(times_seen("escaped the worker"), 1);
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! `fate::Supervisor` as a value: what `run` returns, when, and what the report says.
 //!
 //! Every test is bounded in time (`common::bounded`): a hung `run` fails the test.
-//! Tests run in parallel in this process; each root sees only the workers started with
-//! `fate::spawn` from its body, except the tests that take `common::exclusive()`,
-//! which rely on being the process root.
+//! Tests run in parallel in this process; each root sees only the workers it covers
+//! (its body, threads started with `fate::spawn` from there, supervised futures made
+//! there), never another test's.
 
 mod common;
 
@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::{block_forever, bounded, exclusive, recv, shared};
+use common::{block_forever, bounded, recv, shared};
 use fate::{FailureKind, Supervisor};
 
 // ---------------------------------------------------------------------------------
@@ -497,42 +497,76 @@ fn the_name_option_names_the_worker() {
 }
 
 #[test]
-fn the_report_names_the_thread_and_threads_started_any_way_report_to_the_process_root() {
-    // `fate::spawn` cannot name a thread, so this uses `std::thread::Builder`, whose
-    // threads report to the process root: no other root may run meanwhile.
-    let _guard = exclusive();
+fn the_report_names_the_thread_the_worker_failed_on() {
+    // A supervised future made in the body is covered wherever it is polled: here on
+    // the named threads of a runtime.
+    let _guard = shared();
     let result = bounded(|| {
         Supervisor::new().run(|| -> () {
-            let handle = std::thread::Builder::new()
-                .name("named-worker-thread".into())
-                .spawn(|| explode("on a named thread"))
-                .expect("spawn");
-            let _ = handle.join();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("named-worker-thread")
+                .build()
+                .expect("a runtime");
+            let task = runtime.spawn(explode_later("on a named thread"));
+            let _ = runtime.block_on(task);
             block_forever()
         })
     });
     let error = result.expect_err("panicked");
-    assert_eq!(error.worker(), "explode");
+    assert_eq!(error.worker(), "explode_later");
     assert_eq!(error.thread(), Some("named-worker-thread"));
     let debug = format!("{error:?}");
     assert!(debug.contains("named-worker-thread"), "{debug}");
 }
 
+#[fate::supervised]
+async fn explode_later(message: &'static str) {
+    panic!("{}", message);
+}
+
+#[fate::supervised]
+async fn load_config_later(fail: bool) -> Result<u32, Outer> {
+    load_config(fail)
+}
+
 #[test]
 fn a_returned_error_on_a_named_thread_names_the_thread() {
-    let _guard = exclusive();
+    let _guard = shared();
     let result = bounded(|| {
         Supervisor::new().run(|| -> () {
-            let handle = std::thread::Builder::new()
-                .name("loader".into())
-                .spawn(|| load_config(true))
-                .expect("spawn");
-            let _ = handle.join();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("loader")
+                .build()
+                .expect("a runtime");
+            let task = runtime.spawn(load_config_later(true));
+            let _ = runtime.block_on(task);
             block_forever()
         })
     });
     let error = result.expect_err("load_config failed");
     assert_eq!(error.thread(), Some("loader"));
+}
+
+#[test]
+fn a_thread_not_started_by_fate_spawn_is_covered_by_no_supervisor() {
+    // `std::thread::spawn` carries no root: under a `Supervisor` (no supervised `main`
+    // in this process), a supervised function there is the plain function, and its
+    // failure is nobody's.
+    let _guard = shared();
+    let result = bounded(|| {
+        Supervisor::new().run(|| {
+            let handle = std::thread::Builder::new()
+                .name("not-from-fate-spawn".into())
+                .spawn(|| (load_config(true), std::panic::catch_unwind(|| explode("plain"))))
+                .expect("spawn");
+            let (err, panicked) = handle.join().expect("the panic was caught");
+            assert!(err.is_err() && panicked.is_err());
+            fate::is_cancelled()
+        })
+    });
+    assert!(!result.expect("nobody failed for this root"), "cancelled");
 }
 
 #[test]
@@ -582,9 +616,21 @@ fn a_panic_caught_inside_the_worker_is_not_a_failure() {
             (a, b, c)
         })
     });
-    // `catches_inner_worker_panic` catches a panic of the worker `inner_panics`,
-    // which is a failure of `inner_panics` (it panicked out of a supervised call).
-    let error = result.expect_err("inner_panics is a supervised worker that panicked");
+    // `catches_inner_worker_panic` catches a panic of the worker `inner_panics`: the
+    // panic never escaped the supervised caller, which handled it.
+    assert_eq!(
+        result.expect("a panic a supervised caller catches is no failure"),
+        (17, 17, 23)
+    );
+
+    // Called directly in the body, `inner_panics` is outermost: its panic escapes it
+    // (the body then catches it, but the worker has failed).
+    let result = bounded(|| {
+        Supervisor::new()
+            .grace(Duration::from_secs(10))
+            .run(|| std::panic::catch_unwind(inner_panics).unwrap_or(5))
+    });
+    let error = result.expect_err("inner_panics is outermost in the body");
     assert_eq!(error.worker(), "inner_panics");
     assert_eq!(error.others(), 0, "{error:?}");
 
@@ -706,54 +752,35 @@ fn the_error_is_a_send_sync_static_std_error_and_cheap_to_clone() {
 }
 
 #[test]
-fn when_the_process_root_returns_the_oldest_supervisor_still_running_becomes_the_process_root() {
-    // The crate docs ("Which supervisor a worker reports to"): in a program without a
-    // supervised `main`, the process root is "the oldest `Supervisor` still running".
-    let _guard = exclusive();
+fn supervisors_side_by_side_never_see_each_others_failures() {
+    // Two roots at once, each failing in its own `fate::spawn`ed thread while the
+    // other waits: each gets its own failure, once, and nothing of the other's.
+    let _guard = shared();
     let (a_running_tx, a_running_rx) = mpsc::channel();
-    let (b_running_tx, b_running_rx) = mpsc::channel();
-    let (a_returned_tx, a_returned_rx) = mpsc::channel::<()>();
-    // Root a starts first, so it is the process root ...
+    let (b_failed_tx, b_failed_rx) = mpsc::channel::<()>();
     let root_a = std::thread::spawn(move || {
         bounded(move || {
             Supervisor::new().run(move || {
                 a_running_tx.send(()).expect("the test listens");
-                recv(&b_running_rx);
-                "a done"
+                recv(&b_failed_rx); // b has failed meanwhile: not a's business
+                let cancelled_by_b = fate::is_cancelled();
+                let _ = fate::spawn(|| explode("a's own")).join();
+                cancelled_by_b
             })
         })
     });
     recv(&a_running_rx);
-    // ... then root b starts, and root a returns while b still runs.
-    let root_b = std::thread::spawn(move || {
-        bounded(move || {
-            Supervisor::new().run(move || {
-                b_running_tx.send(()).expect("root a listens");
-                recv(&a_returned_rx); // b is now the oldest root still running
-                let handle = std::thread::Builder::new()
-                    .name("not-from-fate-spawn".into())
-                    .spawn(|| explode("on a thread of the oldest root still running"))
-                    .expect("spawn");
-                let _ = handle.join();
-                // A failure ends `run` at once; reaching the end means nobody saw it.
-                std::thread::sleep(Duration::from_secs(2));
-                "b saw no failure"
-            })
+    let root_b = bounded(move || {
+        Supervisor::new().run(move || -> () {
+            let _ = fate::spawn(|| explode("b's own")).join();
+            b_failed_tx.send(()).expect("root a listens");
+            block_forever()
         })
     });
-    assert_eq!(
-        root_a.join().expect("root a's thread").expect("a ok"),
-        "a done"
-    );
-    a_returned_tx.send(()).expect("root b listens");
-    let b = root_b.join().expect("root b's thread");
-    let error = b.expect_err(
-        "the panic on a thread not started by fate::spawn reaches the oldest root still running",
-    );
-    assert_eq!(
-        error.message(),
-        "on a thread of the oldest root still running"
-    );
+    let b = root_b.expect_err("b's worker failed");
+    assert_eq!((b.message(), b.others()), ("b's own", 0));
+    let a = root_a.join().expect("root a's thread").expect_err("a's worker failed");
+    assert_eq!((a.message(), a.others()), ("a's own", 0));
 }
 
 #[fate::supervised]

@@ -213,6 +213,15 @@ fn unwrap_none_group(token: &TokenTree) -> TokenStream {
 /// Parses `"0"`, `"500ms"`, `"2s"`, `"1.5s"`, `"1m"` into milliseconds.
 pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
     let text = text.trim();
+    if text.is_empty() {
+        return Err("it is empty".into());
+    }
+    if text.starts_with('-') {
+        return Err("a duration cannot be negative".into());
+    }
+    if text.starts_with('+') {
+        return Err("write the number without a sign".into());
+    }
     if text == "0" {
         return Ok(0);
     }
@@ -284,7 +293,12 @@ mod tests {
         assert!(parse_duration(".5s").is_err());
         assert!(parse_duration("1.5ms").is_err());
         assert!(parse_duration("0.0001s").is_err());
-        assert!(parse_duration("-1s").is_err());
+        assert_eq!(
+            parse_duration("-1s"),
+            Err("a duration cannot be negative".to_owned())
+        );
+        assert_eq!(parse_duration(""), Err("it is empty".to_owned()));
+        assert_eq!(parse_duration("  "), Err("it is empty".to_owned()));
         assert!(parse_duration("99999999999999999999s").is_err());
     }
 }

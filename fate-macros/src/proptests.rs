@@ -60,7 +60,8 @@ const VALID_ITEMS: &[&str] = &[
     "fn sum((a, b): (u32, u32), [c, ..]: [u32; 3]) -> u32 { a + b + c }",
     "fn never_returns() -> ! { loop { std::thread::park(); } }",
     "unsafe fn raw(p: *const u8) -> u8 { unsafe { *p } }",
-    "extern \"C\" fn callback(x: i32) -> i32 { x + 1 }",
+    "extern \"C-unwind\" fn callback(x: i32) -> i32 { x + 1 }",
+    "extern \"Rust\" fn explicit(x: i32) -> i32 { x + 1 }",
     "fn inner_attrs() { #![allow(unused)] let x = 1; }",
     "async fn handle(request: u32) -> Result<(), Error> { tokio::time::sleep(D).await; check(request).await?; Ok(()) }",
     "pub async fn plain(x: &str) { println!(\"{x}\"); }",
@@ -95,6 +96,8 @@ const MISUSED_ITEMS: &[&str] = &[
     "fn f() ( )",
     "fn f() {} fn g() {}",
     "unsafe extern \"C\" fn variadic(x: i32, ...) { }",
+    "extern \"C\" fn callback(x: i32) -> i32 { x + 1 }",
+    "extern fn implicit_c(x: i32) -> i32 { x + 1 }",
     "",
 ];
 

@@ -36,6 +36,23 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
             "a supervised function cannot be `const`: supervision happens at run time; remove `const`".into(),
         ));
     }
+    if let Some(abi) = &sig.abi {
+        let name = abi
+            .name
+            .as_ref()
+            .map_or_else(|| "C".to_owned(), |name| name.value());
+        if name != "Rust" && !name.ends_with("-unwind") {
+            errors.push(spanned(
+                abi,
+                &format!(
+                    "a supervised function cannot be `extern \"{name}\"`: fate reports a panic \
+                     as it unwinds, and a panic cannot unwind out of an `extern \"{name}\"` \
+                     function (the process aborts); supervise a Rust function and call it from \
+                     the `extern` one, or use `extern \"{name}-unwind\"`"
+                ),
+            ));
+        }
+    }
     if let Some(variadic) = &sig.variadic {
         errors.push(spanned(
             variadic,

@@ -3,7 +3,7 @@
 //! ([`cancelled`]).
 //!
 //! A root cancels once, at its first failure. Workers look at the root of the thread
-//! they run on (see [`registry`](crate::registry)); with no root, nothing is ever
+//! they run on (see [`context`](crate::context)); with no root, nothing is ever
 //! cancelled.
 
 use std::future::Future;
@@ -11,10 +11,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::registry;
-use crate::supervisor::Root;
-use std::sync::atomic::{AtomicU64, Ordering};
-
+use crate::context;
+use crate::root::Root;
 use crate::sync::Arc;
 
 /// Whether the current root has been cancelled by a failure.
@@ -22,7 +20,7 @@ use crate::sync::Arc;
 /// Cheap enough to call in a loop (a thread-local read and an atomic load). `false`
 /// when no supervisor is active.
 pub fn is_cancelled() -> bool {
-    registry::current_root().is_some_and(|root| root.is_cancelled())
+    context::with_current_root(|root| root.is_some_and(|root| root.is_cancelled()))
 }
 
 /// Blocks until the current root is cancelled or `timeout` has passed, and returns
@@ -32,7 +30,8 @@ pub fn is_cancelled() -> bool {
 /// ... }` is a loop that runs every `period` and stops at once on a failure. With no
 /// supervisor active, nothing can cancel: it sleeps for `timeout` and returns `false`.
 pub fn wait_cancelled(timeout: Duration) -> bool {
-    match registry::current_root() {
+    context::touch();
+    match context::current_root() {
         Some(root) => root.wait_cancelled(timeout),
         None => {
             std::thread::sleep(timeout);
@@ -46,15 +45,15 @@ pub fn wait_cancelled(timeout: Duration) -> bool {
 /// Made by [`cancelled()`]. It remembers the root that is current where it is made, so
 /// it can be awaited on any executor thread. Cheap (no allocation until it first
 /// waits), `Send`, `Sync`, `Unpin`, and cancel-safe: dropping it loses nothing, so it
-/// fits in `tokio::select!` in a loop. With no root active it never completes, since
-/// nothing can cancel.
+/// fits in `tokio::select!` in a loop; registering and waking it cost O(1) however
+/// many tasks wait. With no root active it never completes, since nothing can cancel.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Cancelled {
     root: Option<Arc<Root>>,
-    id: u64,
+    /// Its place among the root's wakers, once registered.
+    key: Option<usize>,
 }
-
 /// Completes when the current root cancels (at its first failure).
 ///
 /// ```
@@ -84,10 +83,9 @@ pub struct Cancelled {
 /// assert_eq!(rx.recv().unwrap(), 2);
 /// ```
 pub fn cancelled() -> Cancelled {
-    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
     Cancelled {
-        root: registry::current_root(),
-        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        root: context::current_root(),
+        key: None,
     }
 }
 
@@ -95,8 +93,10 @@ impl Future for Cancelled {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match &self.root {
-            Some(root) if !root.register_waker(self.id, cx.waker()) => Poll::Ready(()),
+        let this = self.get_mut();
+        match &this.root {
+            Some(root) if root.is_cancelled() => Poll::Ready(()),
+            Some(root) if !root.register_waker(&mut this.key, cx.waker()) => Poll::Ready(()),
             _ => Poll::Pending,
         }
     }
@@ -104,8 +104,8 @@ impl Future for Cancelled {
 
 impl Drop for Cancelled {
     fn drop(&mut self) {
-        if let Some(root) = &self.root {
-            root.unregister_waker(self.id);
+        if let (Some(root), Some(key)) = (&self.root, self.key) {
+            root.unregister_waker(key);
         }
     }
 }

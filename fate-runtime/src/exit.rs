@@ -1,23 +1,28 @@
 //! The root of `#[supervised] fn main`: runs the body on the main thread, and ends the
 //! process once, from exactly one thread.
 //!
-//! Two threads can end the program: the main thread, when the body returns (it then
-//! returns `main`'s value, or the report as `main`'s `Err`), and the watcher thread,
-//! when a worker has failed and the body is still running after the grace period
-//! (Rust cannot interrupt a running thread, so the watcher prints what returning the
-//! report would print and exits with the same status). Both must first
-//! [`claim`](crate::supervisor::Root::claim) the ending; the loser never ends anything
-//! (a losing main thread parks until the winner's `exit` takes the process down).
+//! The outcome is decided by exactly one [`Root::finish`], whichever thread gets there
+//! first: the main thread, when the body returns; the thread that records the first
+//! failure, when there is no grace period (see [`ending`]); or the watcher thread,
+//! when a worker failed and the body is still running after the grace period (Rust
+//! cannot interrupt a running thread). For a failure, the winner prints what `main`
+//! returning the report would print and ends the process with the same status (1); a
+//! main thread that lost parks until the winner's exit takes the process down.
 
-use std::io::Write;
+use std::any::Any;
+use std::future::{poll_fn, Future};
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::pin;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::registry::{self, Registration};
-use crate::report::Error;
-use crate::supervisor::{Root, RootKind, UNWIND_PATIENCE};
+use crate::context::{self, FrameKind, Leaving};
+use crate::ending;
+use crate::hook;
+use crate::report::{Capture, Error, WorkerName};
+use crate::root::{AfterBody, BodyEnd, Root, RootKind, UNWIND_PATIENCE};
 use crate::sync::Arc;
-use crate::worker::{self, WorkerName};
+use crate::worker::{self, Unwinds};
 
 /// The options of `#[supervised]` on `main`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,28 +31,37 @@ pub struct MainOptions {
     pub grace: Duration,
     /// `wait`.
     pub wait: bool,
+    /// How the body is framed.
+    pub body: MainBody,
+}
+
+/// Where the body of `main` is a supervised frame (what a panic in it is held in).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MainBody {
+    /// The whole body.
+    #[default]
+    Whole,
+    /// Each poll of the async body an executor's attribute made (wrapped in
+    /// [`main_body_future`]): a task the executor polls on the main thread between
+    /// them is not part of `main`, so a panic there is printed as Rust prints it.
+    Polls,
 }
 
 /// What `main` may return under `#[supervised]`.
 #[diagnostic::on_unimplemented(
     message = "`#[fate::supervised] fn main` cannot return `{Self}`",
     label = "unsupported return type for a supervised `main`",
-    note = "return `()`, `Result<T, E>` where `E: From<fate::Error> + Debug` (such as `fate::Error`, `Box<dyn Error>` or `anyhow::Error`), or `std::process::ExitCode`"
+    note = "return `()`, `Result<T, E>` where `E: From<fate::Error> + Debug` (such as `fate::Error`, `Box<dyn Error>`, `anyhow::Error`, `std::io::Error` or `String`), or `std::process::ExitCode`"
 )]
 pub trait MainOutput: Sized {
-    /// What `main` returns for a failure (`()` prints it and exits).
-    fn from_failure(error: Error) -> Self;
-    /// What returning `from_failure(error)` from `main` prints.
+    /// What returning `Err(error)` from `main` would print (for `()` and `ExitCode`,
+    /// as if `main` returned `Result<(), fate::Error>`).
     fn render_failure(error: Error) -> String;
     /// Whether the body succeeded (`wait` only waits after a success).
     fn is_success(&self) -> bool;
 }
 
 impl MainOutput for () {
-    fn from_failure(error: Error) -> Self {
-        end_process(Self::render_failure(error))
-    }
-
     fn render_failure(error: Error) -> String {
         format!("Error: {error:?}")
     }
@@ -58,11 +72,6 @@ impl MainOutput for () {
 }
 
 impl MainOutput for ExitCode {
-    fn from_failure(error: Error) -> Self {
-        let _ = writeln!(std::io::stderr(), "{}", Self::render_failure(error));
-        ExitCode::FAILURE
-    }
-
     fn render_failure(error: Error) -> String {
         format!("Error: {error:?}")
     }
@@ -76,11 +85,15 @@ impl<T, E> MainOutput for Result<T, E>
 where
     E: From<Error> + std::fmt::Debug,
 {
-    fn from_failure(error: Error) -> Self {
-        Err(E::from(error))
-    }
-
     fn render_failure(error: Error) -> String {
+        // `anyhow` and `eyre` print a backtrace of their own, taken where the report
+        // was converted, and no more than `Display` and the chain of what they wrap:
+        // fate prints its own report instead, with the panic's backtrace, its thread
+        // and the later failures.
+        let name = std::any::type_name::<E>();
+        if name == "anyhow::Error" || name == "eyre::Report" {
+            return format!("Error: {error:?}");
+        }
         // Exactly what the standard library's `Termination` prints for `Err(e)`.
         format!("Error: {:?}", E::from(error))
     }
@@ -91,76 +104,97 @@ where
 }
 
 /// Runs `main`'s body under a new process root; see the module docs.
-pub fn run_main<R: MainOutput, F: FnOnce() -> R>(options: MainOptions, body: F) -> R {
-    crate::panic::install_hook();
-    let root = Arc::new(Root::new(RootKind::Main, options.grace, options.wait));
-    let registration = Registration::new(&root, true);
-    let previous_root = registry::set_thread_root(Some(root.clone()));
-    {
-        let root = root.clone();
-        let render: fn(Error) -> String = R::render_failure;
-        std::thread::Builder::new()
-            .name("fate-watcher".into())
-            .spawn(move || watch(&root, render))
-            .expect("fate: could not spawn the watcher thread of #[supervised] main");
-    }
-    let value = worker::run_body(WorkerName::Named("main"), body);
-    root.body_finished();
-    root.settle(value.as_ref().is_some_and(R::is_success));
-    root.await_earlier_unwinds(UNWIND_PATIENCE);
-    if !root.claim() {
-        park_forever();
-    }
-    let error = root.seal();
-    registry::set_thread_root(previous_root);
-    if error.is_none() && value.is_some() {
-        drop(registration);
+pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -> R {
+    hook::install();
+    let after_body = if options.wait {
+        AfterBody::WaitForWorkers
     } else {
-        // The process ends with this report, printed by Rust once `main` returns: the
-        // root stays registered until then, so that a worker panicking meanwhile has
-        // its message held back rather than printed above the report.
-        std::mem::forget(registration);
+        AfterBody::End
+    };
+    let kind = RootKind::Main {
+        render: R::render_failure,
+    };
+    let root = Arc::new(Root::new(kind, options.grace, after_body));
+    let process_root = context::install_process_root(&root);
+    let own = context::set_own_root(&root);
+    if !options.grace.is_zero() {
+        let root = root.clone();
+        // Without a watcher (the system refused a thread), the program ends when the
+        // body returns.
+        let _ = std::thread::Builder::new()
+            .name("fate-watcher".into())
+            .spawn(move || watch(&root));
     }
-    match (error, value) {
-        (Some(error), _) => R::from_failure(error),
-        (None, Some(value)) => value,
-        // Unreachable in practice: a body that panics is reported before it returns.
-        (None, None) => R::from_failure(Error::new(
-            crate::panic::Capture::from_payload(Some(&"the body of `main` panicked"))
-                .into_failure("main".into()),
-            Vec::new(),
-            0,
-        )),
+    let value = match options.body {
+        MainBody::Whole => worker::run_boundary(WorkerName::Named("main"), false, body),
+        MainBody::Polls => panic::catch_unwind(AssertUnwindSafe(body)).inspect_err(|payload| {
+            // A panic outside the body's polls (the executor's own) is still main's.
+            worker::report_uncovered(&root, WorkerName::Named("main"), &**payload);
+        }),
+    };
+    let body_end = match &value {
+        Ok(value) if value.is_success() => BodyEnd::Succeeded,
+        _ => BodyEnd::Failed,
+    };
+    root.body_finished();
+    root.settle(body_end);
+    root.await_held(UNWIND_PATIENCE, &context::held_here());
+    if ending::finish_main(&root).is_none() {
+        ending::park_forever();
     }
+    context::restore_own_root(own);
+    drop(process_root);
+    root.end();
+    match value {
+        Ok(value) => value,
+        // Unreachable in practice: a body that panics is reported first.
+        Err(payload) => ending::end_with(&root, body_panic(payload)),
+    }
+}
+
+fn body_panic(payload: Box<dyn Any + Send>) -> Error {
+    let capture = Capture::from_payload(Some(&*payload));
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    Error::new(capture.to_failure(WorkerName::Named("main")), Vec::new(), 0)
 }
 
 /// The watcher: once a worker fails, gives the body the grace period to finish, and
 /// ends the process if it does not.
-fn watch(root: &Root, render: fn(Error) -> String) {
+fn watch(root: &Root) {
     if !root.wait_for_failure() {
         return; // main ended without a failure
     }
     root.wait_out_grace();
-    root.await_earlier_unwinds(UNWIND_PATIENCE);
-    if root.body_is_done() || !root.claim() {
-        return; // the main thread ends the program
+    if root.body_is_done() {
+        return; // the main thread decides
     }
-    if let Some(error) = root.seal() {
-        end_process(render(error));
-    }
+    root.await_held(UNWIND_PATIENCE, &[]);
+    let _ = ending::finish_main(root);
 }
 
-/// Prints `text` on stderr and ends the process with status 1.
-fn end_process(text: String) -> ! {
-    let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "{text}");
-    let _ = stderr.flush();
-    drop(stderr);
-    std::process::exit(1)
-}
-
-fn park_forever() -> ! {
-    loop {
-        std::thread::park();
+/// The async body of `main`, as an executor's attribute made it: each poll is a frame
+/// of `main` (see [`MainBody::Polls`]).
+pub fn main_body_future<F: Future>(body: F) -> impl Future<Output = F::Output> {
+    async move {
+        let mut body = pin!(body);
+        poll_fn(|cx| {
+            let Some(entered) =
+                context::enter(WorkerName::Named("main"), FrameKind::Boundary, false)
+            else {
+                return body.as_mut().poll(cx);
+            };
+            match panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
+                Ok(poll) => {
+                    context::leave(entered, Leaving::Normally);
+                    poll
+                }
+                Err(payload) => {
+                    worker::escaped(&entered, Some(&*payload), Unwinds::On);
+                    context::leave(entered, Leaving::Unwinding);
+                    panic::resume_unwind(payload)
+                }
+            }
+        })
+        .await
     }
 }

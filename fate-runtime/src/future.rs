@@ -3,52 +3,60 @@
 //! The wrapper is itself an `async` block, so it needs no `unsafe` pin projection and
 //! no allocation, and it is `Send` exactly when the user's future is. It remembers the
 //! root that is current where the future is *created* (a task polled on an executor's
-//! thread still reports to the right root), and for each poll it makes that root and
-//! the worker's name current on the polling thread, so that the panic hook and sync
-//! workers called inside see them.
+//! thread still reports to the right root), through that thread's counter of running
+//! workers, which it lends to the polling thread for each poll: the panic hook and the
+//! supervised calls inside then see the root and the worker's name.
 //!
-//! - A panic in any poll is reported, then resumed: the executor sees it as usual.
-//! - An `Err` output is reported and passed through.
+//! - Each poll is a frame. A panic in it is reported when the poll is outermost (the
+//!   future polled as a task of its own, or by `block_on`), then resumed: the
+//!   executor sees it as usual. A poll inside another supervised future's poll (the
+//!   future awaited there) passes the panic on to it.
+//! - An `Err` output is a failure unless another supervised future awaits it (then
+//!   it is that one's to handle or pass up); it is returned unchanged either way.
 //! - A future dropped before it completes is cancelled, not failed; a panic while
 //!   dropping it is caught and reported, never unwound into the executor (where a
 //!   second panic would abort).
 //! - It counts as a running worker from its first poll until it completes or is
-//!   dropped, on the slot of the thread that made it (which also holds its root, so
-//!   that making futures on several threads shares no reference count).
+//!   dropped, on the counter it holds: no thread-local needed, so a future dropped by
+//!   a thread-local's destructor still stops counting.
 
+use std::any::Any;
 use std::future::{poll_fn, Future};
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 
-use crate::outcome::Returned;
-use crate::registry;
-use crate::supervisor::Slot;
+use crate::context::{self, Formatting, FrameKind, Leaving};
+use crate::outcome::ErrorRef;
+use crate::report::{Capture, WorkerName};
+use crate::root::Counter;
 use crate::sync::Arc;
-use crate::worker::{self, WorkerName};
+use crate::worker::{self, Unwinds};
+
+/// Futures' owner ids have this bit set, so that they never meet a sync call's.
+const FUTURE_OWNER: u64 = 1 << 63;
 
 /// Wraps `future` as the worker `name`; `inspect` finds an `Err` in its output.
 pub(crate) fn supervise<F: Future>(
     name: WorkerName,
     future: F,
-    inspect: impl FnOnce(&F::Output) -> Option<Returned>,
+    inspect: impl for<'a> FnOnce(&'a F::Output) -> Option<ErrorRef<'a>>,
 ) -> impl Future<Output = F::Output> {
-    let slot = registry::current_slot();
+    let counter = context::current_counter();
     async move {
-        let Some(slot) = slot else {
-            // No supervisor where the future was made: exactly the plain future.
+        let Some(counter) = counter else {
+            // No root where the future was made: exactly the plain future.
             return future.await;
         };
         let mut call = Call {
             future: pin!(Some(future)),
-            slot: Some(slot),
+            counter: Some(counter),
             name,
             entered: false,
-            inner_failed: false,
         };
         let output = poll_fn(|cx| call.poll(cx)).await;
-        if let (Some(returned), Some(slot)) = (inspect(&output), &call.slot) {
-            worker::report_returned(slot.root(), name, returned, call.inner_failed);
+        if let Some(error) = inspect(&output) {
+            call.returned_err(error);
         }
         output
     }
@@ -58,109 +66,115 @@ pub(crate) fn supervise<F: Future>(
 /// dropping a `Call` with the future still there means it was cancelled.
 struct Call<'a, F: Future> {
     future: Pin<&'a mut Option<F>>,
-    /// The slot of the thread that made the future: its root, and where it counts as
-    /// running. `None` only while lent to the polling thread (see [`PollScope`]).
-    slot: Option<Arc<Slot>>,
+    /// The counter of the thread that made the future: its root, and where it counts
+    /// as running. `None` only while lent to the polling thread.
+    counter: Option<Arc<Counter>>,
     name: WorkerName,
     /// Counted as running (from its first poll).
     entered: bool,
-    /// A supervised call inside this future (during one of its polls) reported a
-    /// failure: an `Err` output is then most likely that failure passed up.
-    inner_failed: bool,
 }
 
 impl<F: Future> Call<'_, F> {
+    /// The future's identity across polls: the place of its state, which is pinned.
+    fn owner(&self) -> u64 {
+        (self as *const Self as usize as u64) | FUTURE_OWNER
+    }
+
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
         if !self.entered {
-            if let Some(slot) = &self.slot {
-                slot.enter_future();
+            if let Some(counter) = &self.counter {
+                counter.enter_future();
                 self.entered = true;
             }
         }
-        let scope = PollScope::enter(&mut self.slot, self.name);
+        let owner = self.owner();
+        let poll = context::enter_poll(self.name, owner, &mut self.counter);
         let Some(future) = self.future.as_mut().as_pin_mut() else {
-            scope.leave(&mut self.slot);
+            if let Some(poll) = poll {
+                context::leave_poll(poll, &mut self.counter, Leaving::Normally);
+            }
             panic!("a supervised future was polled after it completed");
         };
-        let reported_before = worker::reported_count();
         let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-        self.inner_failed |= worker::reported_count() > reported_before;
         match polled {
             Ok(Poll::Pending) => {
-                scope.leave_normally(&mut self.slot);
+                if let Some(poll) = poll {
+                    context::leave_poll(poll, &mut self.counter, Leaving::Normally);
+                }
                 Poll::Pending
             }
             Ok(Poll::Ready(output)) => {
-                self.drop_future();
-                scope.leave_normally(&mut self.slot);
+                self.drop_future(poll.as_ref().map(|poll| &poll.entered));
+                if let Some(poll) = poll {
+                    context::leave_poll(poll, &mut self.counter, Leaving::Normally);
+                }
                 Poll::Ready(output)
             }
             Err(payload) => {
-                scope.leave(&mut self.slot);
-                if let Some(slot) = &self.slot {
-                    worker::report_panic(slot.root(), self.name, Some(&*payload));
+                match &poll {
+                    Some(poll) => worker::escaped(&poll.entered, Some(&*payload), Unwinds::On),
+                    None => self.report_without_frame(&*payload),
+                }
+                if let Some(poll) = poll {
+                    context::leave_poll(poll, &mut self.counter, Leaving::Unwinding);
                 }
                 panic::resume_unwind(payload)
             }
         }
     }
 
-    /// Drops the user's future in place, reporting a panic in its `Drop`. Runs in a
-    /// [`PollScope`], where the root is the thread's.
-    fn drop_future(&mut self) {
+    /// Drops the user's future in place, reporting a panic in its `Drop` as one
+    /// escaping the frame `entered` (the poll or cancellation it happens in).
+    fn drop_future(&mut self, entered: Option<&context::Entered>) {
         let future = &mut self.future;
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-            if let Some(root) = registry::current_root() {
-                worker::report_panic(&root, self.name, Some(&*payload));
+            match entered {
+                Some(entered) => worker::escaped(entered, Some(&*payload), Unwinds::Stops),
+                None => self.report_without_frame(&*payload),
             }
             // The payload's own `Drop` may panic too; the failure is reported already.
             let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
         }
+    }
+
+    /// A panic of a future polled or dropped where the thread-local is gone (by a
+    /// thread-local's destructor): the hook could not hold it, only the payload tells.
+    fn report_without_frame(&self, payload: &(dyn Any + Send)) {
+        if let Some(counter) = &self.counter {
+            let capture = Capture::from_payload(Some(payload));
+            worker::record(counter.root(), capture.to_failure(self.name));
+        }
+    }
+
+    /// The future completed with `Err(error)`.
+    #[cold]
+    #[inline(never)]
+    fn returned_err(&self, error: ErrorRef<'_>) {
+        let Some(counter) = &self.counter else {
+            return;
+        };
+        let returned = context::formatting(Formatting::ErrorOf(self.name), || error.to_returned());
+        let root = counter.root();
+        let encloser = context::encloser(FrameKind::Poll, root.id());
+        worker::report_returned(root, self.name, self.owner(), encloser, returned);
     }
 }
 
 impl<F: Future> Drop for Call<'_, F> {
     fn drop(&mut self) {
         if self.future.is_some() {
-            // Cancelled before it completed: not a failure. Its destructor runs under
-            // the worker's name, so that a panic in it is reported as this worker's.
-            let scope = PollScope::enter(&mut self.slot, self.name);
-            self.drop_future();
-            scope.leave(&mut self.slot);
+            // Cancelled before it completed: not a failure. Its destructor runs in a
+            // frame of the worker's, so that a panic in it is reported as this
+            // worker's.
+            let owner = self.owner();
+            let poll = context::enter_poll(self.name, owner, &mut self.counter);
+            self.drop_future(poll.as_ref().map(|poll| &poll.entered));
+            if let Some(poll) = poll {
+                context::leave_poll(poll, &mut self.counter, Leaving::Normally);
+            }
         }
-        if let (true, Some(slot)) = (self.entered, &self.slot) {
-            slot.leave_future();
+        if let (true, Some(counter)) = (self.entered, &self.counter) {
+            counter.leave_future();
         }
-    }
-}
-
-/// For the length of one poll: this worker is the innermost supervised call on the
-/// thread, and its root is the thread's root. The future's slot is lent to the thread
-/// and given back (`leave`), so a poll never touches a reference count.
-struct PollScope {
-    outer_frame: Option<WorkerName>,
-    outer_slot: Option<Arc<Slot>>,
-}
-
-impl PollScope {
-    fn enter(slot: &mut Option<Arc<Slot>>, name: WorkerName) -> Self {
-        let outer_slot = registry::lend_polling_slot(slot.take());
-        let outer_frame = worker::enter_frame(name);
-        PollScope {
-            outer_frame,
-            outer_slot,
-        }
-    }
-
-    /// Gives the slot back to `slot`, and the thread its previous state.
-    fn leave(mut self, slot: &mut Option<Arc<Slot>>) {
-        worker::leave_frame(self.outer_frame);
-        *slot = registry::lend_polling_slot(self.outer_slot.take());
-    }
-
-    fn leave_normally(self, slot: &mut Option<Arc<Slot>>) {
-        let outermost = self.outer_frame.is_none();
-        self.leave(slot);
-        crate::panic::settle(outermost);
     }
 }

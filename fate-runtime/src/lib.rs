@@ -1,27 +1,31 @@
-//! The runtime of [fate](https://docs.rs/fate): the registry of roots, the supervisor,
-//! the panic hook, the report and the process exit.
+//! The runtime of [fate](https://docs.rs/fate): roots, the supervised call, the panic
+//! hook, the report and the process exit.
 //!
 //! Use it through the `fate` crate, which re-exports everything public here next to the
-//! `#[supervised]` attribute. The module that generated code calls,
-//! [`__private`], is not a public API.
+//! `#[supervised]` attribute. The module that generated code calls, [`__private`], is
+//! not a public API.
 //!
-//! How a failure travels: a supervised call (`worker`) catches a panic (after the
-//! hook in `panic` captured it) or sees an `Err` (`outcome`), and reports it to the
-//! root that `registry` names for its thread; the root (`supervisor`) records the
-//! first failure, cancels (`cancel`) and wakes whoever waits for it; the report is an
-//! [`Error`] (`report`); for `main`, `exit` ends the process exactly once.
+//! The modules are layers, each importing only those below it (ARCHITECTURE.md):
+//! `sync`, `clock`, `stderr` → `report` (what a failure is) → `root` (one root's
+//! state) → `context` (the process root and the one thread-local) → `ending` (a root
+//! that ends the process) → `hook` (the panic hook) → `outcome` (is a value an `Err`)
+//! → `worker` (the supervised call) → `future`, `cancel` → `supervisor`, `exit` →
+//! `__private`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cancel;
 mod clock;
+mod context;
+mod ending;
 mod exit;
 mod future;
+mod hook;
 mod outcome;
-mod panic;
-mod registry;
 mod report;
+mod root;
+mod stderr;
 mod supervisor;
 mod sync;
 mod worker;

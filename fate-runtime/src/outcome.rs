@@ -20,49 +20,165 @@
 //! type parameter `T`) is not seen as one.
 
 use std::error::Error as StdError;
-use std::fmt::{Debug, Display};
+use std::fmt::{self, Debug, Display, Write as _};
 use std::ops::Deref;
+use std::panic::{self, AssertUnwindSafe};
 
-use crate::report::{Failure, FailureKind};
+use crate::report::{payload_message, Returned};
 
-/// An `Err` a worker returned, as text.
-#[derive(Debug)]
-pub struct Returned {
-    message: String,
-    chain: Vec<String>,
+/// The longest message (and cause) kept of a returned error; the rest is cut.
+const MESSAGE_LIMIT: usize = 64 * 1024;
+/// The most causes of a `source()` chain shown.
+const CHAIN_LIMIT: usize = 64;
+
+/// A `fmt::Write` that keeps at most `limit` bytes, then fails (which stops the
+/// formatting: an endless `Display` ends here).
+struct Bounded {
+    text: String,
+    limit: usize,
+    cut: bool,
+}
+
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.limit - self.text.len();
+        if s.len() <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        let mut end = room;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.text.push_str(&s[..end]);
+        self.cut = true;
+        Err(fmt::Error)
+    }
+}
+
+/// Formats `value` with `format` the way a report shows it: bounded in length, and
+/// neither a failing nor a panicking `Display` (or `Debug`) escapes; each says so in
+/// the text instead. `what` names the trait, for that text.
+fn guarded(what: &str, format: impl FnOnce(&mut Bounded) -> fmt::Result) -> String {
+    let mut out = Bounded {
+        text: String::new(),
+        limit: MESSAGE_LIMIT,
+        cut: false,
+    };
+    match panic::catch_unwind(AssertUnwindSafe(|| format(&mut out))) {
+        Ok(Ok(())) => out.text,
+        Ok(Err(_)) if out.cut => out.text + " [cut at 64 KiB]",
+        Ok(Err(_)) if out.text.is_empty() => format!("(the error's `{what}` returned an error)"),
+        Ok(Err(_)) => out.text + &format!(" (the error's `{what}` returned an error here)"),
+        Err(payload) => {
+            let message = payload_message(&*payload);
+            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            format!("(the error's `{what}` panicked: {message})")
+        }
+    }
+}
+
+/// A `source()` call that cannot panic out.
+fn source_of<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> Result<Option<&'a (dyn StdError + 'static)>, String> {
+    panic::catch_unwind(AssertUnwindSafe(|| error.source())).map_err(|payload| {
+        let message = payload_message(&*payload);
+        let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        message
+    })
+}
+
+/// A worker's `Err`, borrowed, as the probe found it: what it can be formatted as.
+pub enum ErrorRef<'a> {
+    /// A `std::error::Error`: its `Display` and its `source()` chain.
+    Error(&'a (dyn StdError + 'static)),
+    /// Only `Display`.
+    Display(&'a dyn Display),
+    /// Only `Debug`.
+    Debug(&'a dyn Debug),
+    /// Nothing to print: the type's name.
+    Opaque(&'static str),
+}
+
+impl fmt::Debug for ErrorRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ErrorRef")
+    }
+}
+
+impl ErrorRef<'_> {
+    /// The error as text, bounded in length, whatever its `Display` does (see
+    /// [`guarded`]). Run under `Formatting::ErrorOf`, so that the panic hook leaves a
+    /// panic of the user's `Display` to the guard.
+    pub(crate) fn to_returned(&self) -> Returned {
+        match *self {
+            ErrorRef::Error(error) => Returned::from_error(error),
+            ErrorRef::Display(error) => Returned::from_display(error),
+            ErrorRef::Debug(error) => Returned::from_debug(error),
+            ErrorRef::Opaque(name) => Returned::from_message(format!("an error of type `{name}`")),
+        }
+    }
 }
 
 impl Returned {
+    /// An error and its `source()` chain, as text: each `Display` bounded and
+    /// guarded, the chain cut where it loops back on itself or grows too long.
     fn from_error(error: &(dyn StdError + 'static)) -> Self {
+        let message = guarded("Display", |out| write!(out, "{error}"));
         let mut chain = Vec::new();
-        let mut next = error.source();
-        while let Some(cause) = next {
-            chain.push(cause.to_string());
-            next = cause.source();
+        let mut chain_note = None;
+        // Compared as wide pointers: a struct's first field has the struct's address,
+        // and is a different error (its vtable tells them apart).
+        let mut seen: Vec<*const dyn StdError> = vec![error as *const dyn StdError];
+        let mut next = source_of(error);
+        loop {
+            let cause = match next {
+                Ok(Some(cause)) => cause,
+                Ok(None) => break,
+                Err(message) => {
+                    chain_note = Some(format!("a `source()` panicked: {message}"));
+                    break;
+                }
+            };
+            let address = cause as *const dyn StdError;
+            #[allow(ambiguous_wide_pointer_comparisons)] // the vtable is part of the identity
+            if let Some(index) = seen.iter().position(|&seen| std::ptr::eq(seen, address)) {
+                chain_note = Some(if index == 0 {
+                    "the chain loops back to the error itself".to_owned()
+                } else {
+                    format!("the chain loops back to cause {}", index - 1)
+                });
+                break;
+            }
+            if chain.len() == CHAIN_LIMIT {
+                chain_note = Some(format!("cut after {CHAIN_LIMIT} causes"));
+                break;
+            }
+            seen.push(address);
+            chain.push(guarded("Display", |out| write!(out, "{cause}")));
+            next = source_of(cause);
         }
         Returned {
-            message: error.to_string(),
+            message,
             chain,
+            chain_note,
         }
+    }
+
+    fn from_display(error: &dyn Display) -> Self {
+        Returned::from_message(guarded("Display", |out| write!(out, "{error}")))
+    }
+
+    fn from_debug(error: &dyn Debug) -> Self {
+        Returned::from_message(guarded("Debug", |out| write!(out, "{error:?}")))
     }
 
     fn from_message(message: String) -> Self {
         Returned {
             message,
             chain: Vec::new(),
-        }
-    }
-
-    pub(crate) fn into_failure(self, worker: std::borrow::Cow<'static, str>) -> Failure {
-        Failure {
-            seq: crate::report::next_seq(),
-            worker,
-            kind: FailureKind::Error,
-            message: self.message,
-            chain: self.chain,
-            location: None,
-            thread: std::thread::current().name().map(str::to_owned),
-            backtrace: None,
+            chain_note: None,
         }
     }
 }
@@ -82,14 +198,14 @@ impl<T: ?Sized> Copy for Probe<'_, T> {}
 macro_rules! tiers {
     ($( $(#[$doc:meta])* $tier:ident for $receiver:ty where [$($bound:tt)*] |$error:ident| $make:expr; )*) => {$(
         $(#[$doc])*
-        pub trait $tier {
+        pub trait $tier<'a> {
             /// The `Err` to report, if the value is one.
-            fn __fate_returned(self) -> Option<Returned>;
+            fn __fate_returned(self) -> Option<ErrorRef<'a>>;
         }
 
-        impl<T, E> $tier for $receiver where $($bound)* {
+        impl<'a, T, E> $tier<'a> for $receiver where $($bound)* {
             #[inline]
-            fn __fate_returned(self) -> Option<Returned> {
+            fn __fate_returned(self) -> Option<ErrorRef<'a>> {
                 match self.0 {
                     Ok(_) => None,
                     Err($error) => Some($make),
@@ -101,40 +217,40 @@ macro_rules! tiers {
 
 tiers! {
     /// Tier 1: errors that deref to `dyn Error + Send + Sync` (`anyhow`, `eyre`, boxed).
-    SendSyncDynError for &&&&&&Probe<'_, Result<T, E>>
+    SendSyncDynError for &&&&&&Probe<'a, Result<T, E>>
         where [E: Deref<Target = dyn StdError + Send + Sync + 'static>]
-        |error| Returned::from_error(&**error);
+        |error| ErrorRef::Error(&**error);
     /// Tier 2: errors that deref to `dyn Error` (`Box<dyn Error>`).
-    DynError for &&&&&Probe<'_, Result<T, E>>
+    DynError for &&&&&Probe<'a, Result<T, E>>
         where [E: Deref<Target = dyn StdError + 'static>]
-        |error| Returned::from_error(&**error);
+        |error| ErrorRef::Error(&**error);
     /// Tier 3: `std::error::Error` types.
-    StdErrorType for &&&&Probe<'_, Result<T, E>>
+    StdErrorType for &&&&Probe<'a, Result<T, E>>
         where [E: StdError + 'static]
-        |error| Returned::from_error(error);
+        |error| ErrorRef::Error(error);
     /// Tier 4: errors that are only `Display`.
-    DisplayError for &&&Probe<'_, Result<T, E>>
+    DisplayError for &&&Probe<'a, Result<T, E>>
         where [E: Display]
-        |error| Returned::from_message(error.to_string());
+        |error| ErrorRef::Display(error);
     /// Tier 5: errors that are only `Debug`.
-    DebugError for &&Probe<'_, Result<T, E>>
+    DebugError for &&Probe<'a, Result<T, E>>
         where [E: Debug]
-        |error| Returned::from_message(format!("{error:?}"));
+        |error| ErrorRef::Debug(error);
     /// Tier 6: errors that cannot be printed.
-    OpaqueError for &Probe<'_, Result<T, E>>
+    OpaqueError for &Probe<'a, Result<T, E>>
         where []
-        |_error| Returned::from_message(format!("an error of type `{}`", std::any::type_name::<E>()));
+        |_error| ErrorRef::Opaque(std::any::type_name::<E>());
 }
 
 /// Tier 7: values that are not a `Result`.
-pub trait NotAResult {
+pub trait NotAResult<'a> {
     /// Always `None`.
-    fn __fate_returned(self) -> Option<Returned>;
+    fn __fate_returned(self) -> Option<ErrorRef<'a>>;
 }
 
-impl<T: ?Sized> NotAResult for Probe<'_, T> {
+impl<'a, T: ?Sized> NotAResult<'a> for Probe<'a, T> {
     #[inline]
-    fn __fate_returned(self) -> Option<Returned> {
+    fn __fate_returned(self) -> Option<ErrorRef<'a>> {
         None
     }
 }

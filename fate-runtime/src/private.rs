@@ -6,11 +6,13 @@
 
 use std::future::Future;
 
+use crate::report::WorkerName;
+use crate::worker;
 pub use crate::worker::Guard;
-use crate::worker::{self, WorkerName};
 
-pub use crate::exit::{run_main, MainOptions, MainOutput};
-pub use crate::outcome::Returned;
+pub use crate::exit::{main_body_future, run_main, MainBody, MainOptions, MainOutput};
+pub use crate::outcome::ErrorRef;
+pub use crate::report::Returned;
 
 /// The traits and the probe that classify a worker's return value; generated code
 /// glob-imports this module inside the inspecting closure only.
@@ -27,7 +29,7 @@ pub mod probe {
 pub fn worker<R>(
     name: &'static str,
     body: impl FnOnce() -> R,
-    inspect: impl FnOnce(&R) -> Option<Returned>,
+    inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
     worker::run(WorkerName::Named(name), body, inspect)
 }
@@ -51,7 +53,7 @@ pub fn enter(name: &'static str) -> Guard {
 pub fn worker_future<F: Future>(
     name: &'static str,
     future: F,
-    inspect: impl FnOnce(&F::Output) -> Option<Returned>,
+    inspect: impl for<'a> FnOnce(&'a F::Output) -> Option<ErrorRef<'a>>,
 ) -> impl Future<Output = F::Output> {
     crate::future::supervise(WorkerName::Named(name), future, inspect)
 }

@@ -54,6 +54,170 @@ impl fmt::Display for Location {
     }
 }
 
+/// A worker's name as the report shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WorkerName {
+    /// The function's name, or its `name = "..."`; `main` and `body` for roots' bodies.
+    Named(&'static str),
+    /// A closure started by `fate::spawn` at this place.
+    Spawned(&'static std::panic::Location<'static>),
+}
+
+impl WorkerName {
+    pub(crate) fn to_cow(self) -> Cow<'static, str> {
+        match self {
+            WorkerName::Named(name) => Cow::Borrowed(name),
+            spawned => Cow::Owned(spawned.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for WorkerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorkerName::Named(name) => f.write_str(name),
+            WorkerName::Spawned(at) => write!(f, "fate::spawn at {at}"),
+        }
+    }
+}
+
+/// What the panic hook saw of one panic, before its payload unwound away. Shared
+/// (`Arc`) between the thread it happened on and the root it may become a failure of.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    /// When it happened, in the order of the process's failures (see [`next_seq`]).
+    pub(crate) seq: u64,
+    /// The innermost supervised call running when it happened, if any.
+    pub(crate) worker: Option<WorkerName>,
+    pub(crate) message: String,
+    pub(crate) location: Option<Location>,
+    pub(crate) thread: Option<String>,
+    /// `None` when fate did not see the panic start (another hook replaced fate's);
+    /// else captured, or disabled when `RUST_BACKTRACE` did not ask for one.
+    pub(crate) backtrace: Option<Arc<Backtrace>>,
+    /// What became of it (see [`Resolution`]); changed under its root's lock.
+    resolution: std::sync::atomic::AtomicU8,
+}
+
+/// What became of a panic fate captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Resolution {
+    /// Still unwinding, or caught without fate knowing yet (held by its root).
+    Held = 0,
+    /// A failure: reported to a root.
+    Reported = 1,
+    /// Caught by user code: no failure, its held-back message printed.
+    Caught = 2,
+    /// Never held: Rust's hook printed it as it happened (no supervised call was
+    /// running, or its root had decided its outcome).
+    Printed = 3,
+}
+
+impl Capture {
+    pub(crate) fn new(
+        seq: u64,
+        worker: Option<WorkerName>,
+        message: String,
+        location: Option<Location>,
+        thread: Option<String>,
+        backtrace: Option<Backtrace>,
+        resolution: Resolution,
+    ) -> Capture {
+        Capture {
+            seq,
+            worker,
+            message,
+            location,
+            thread,
+            backtrace: backtrace.map(Arc::new),
+            resolution: std::sync::atomic::AtomicU8::new(resolution as u8),
+        }
+    }
+
+    pub(crate) fn resolution(&self) -> Resolution {
+        match self.resolution.load(std::sync::atomic::Ordering::Acquire) {
+            0 => Resolution::Held,
+            1 => Resolution::Reported,
+            2 => Resolution::Caught,
+            _ => Resolution::Printed,
+        }
+    }
+
+    pub(crate) fn set_resolution(&self, resolution: Resolution) {
+        self.resolution
+            .store(resolution as u8, std::sync::atomic::Ordering::Release);
+    }
+
+    /// What is known of a panic from its payload alone (fate's hook did not see it).
+    pub(crate) fn from_payload(payload: Option<&(dyn std::any::Any + Send)>) -> Capture {
+        Capture {
+            seq: next_seq(),
+            worker: None,
+            message: payload.map_or_else(
+                || "(message unknown: a panic hook installed after fate's did not call it)".into(),
+                payload_message,
+            ),
+            location: None,
+            thread: std::thread::current().name().map(str::to_owned),
+            backtrace: None,
+            resolution: std::sync::atomic::AtomicU8::new(Resolution::Reported as u8),
+        }
+    }
+
+    /// The failure of the worker `worker` that this panic is.
+    pub(crate) fn to_failure(&self, worker: WorkerName) -> Failure {
+        Failure {
+            seq: self.seq,
+            worker: worker.to_cow(),
+            kind: FailureKind::Panic,
+            message: self.message.clone(),
+            chain: Vec::new(),
+            chain_note: None,
+            location: self.location.clone(),
+            thread: self.thread.clone(),
+            backtrace: self.backtrace.clone(),
+        }
+    }
+
+    /// What Rust's default hook prints for this panic.
+    pub(crate) fn render_like_default_hook(&self) -> String {
+        let thread = self.thread.as_deref().unwrap_or("<unnamed>");
+        let mut text = match &self.location {
+            Some(location) => format!(
+                "\nthread '{thread}' panicked at {location}:\n{}\n",
+                self.message
+            ),
+            None => format!("\nthread '{thread}' panicked:\n{}\n", self.message),
+        };
+        match self.backtrace.as_deref().map(Backtrace::status) {
+            Some(BacktraceStatus::Captured) => {
+                let backtrace = self.backtrace.as_deref().map(readable_backtrace);
+                text.push_str(&format!(
+                    "stack backtrace:\n{}\n",
+                    backtrace.unwrap_or_default()
+                ));
+            }
+            Some(BacktraceStatus::Disabled) => text.push_str(
+                "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+            ),
+            _ => {}
+        }
+        text.split_off(1)
+    }
+}
+
+/// The text of a panic payload, as Rust's own panic message shows it.
+pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}
+
 /// One failure of one worker, as the runtime records it.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -65,13 +229,15 @@ pub(crate) struct Failure {
     pub(crate) message: String,
     /// The `source()` chain of a returned error, outermost first, as text.
     pub(crate) chain: Vec<String>,
+    /// Why the chain stops where it does, when that is not its end (it loops, or is
+    /// too long to show).
+    pub(crate) chain_note: Option<String>,
     pub(crate) location: Option<Location>,
     pub(crate) thread: Option<String>,
-    pub(crate) backtrace: Option<Backtrace>,
+    pub(crate) backtrace: Option<Arc<Backtrace>>,
 }
 
 impl Failure {
-    /// The one-line summary that `Display` prints.
     /// The summary line; with `whole_message`, a message of several lines (as
     /// `assert_eq!` makes) follows in full, else only its first line.
     fn summary(&self, f: &mut fmt::Formatter<'_>, whole_message: bool) -> fmt::Result {
@@ -92,6 +258,32 @@ impl Failure {
             (FailureKind::Error, _) => {
                 write!(f, "worker `{}` failed: {}", self.worker, message)
             }
+        }
+    }
+}
+
+/// A worker's `Err`, as text: its `Display`, its `source()` chain, and why the
+/// chain stops early when it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Returned {
+    pub(crate) message: String,
+    pub(crate) chain: Vec<String>,
+    pub(crate) chain_note: Option<String>,
+}
+
+impl Returned {
+    /// The failure of the worker `worker` that this `Err` is, as of `seq`.
+    pub(crate) fn to_failure(&self, worker: WorkerName, seq: u64) -> Failure {
+        Failure {
+            seq,
+            worker: worker.to_cow(),
+            kind: FailureKind::Error,
+            message: self.message.clone(),
+            chain: self.chain.clone(),
+            chain_note: self.chain_note.clone(),
+            location: None,
+            thread: std::thread::current().name().map(str::to_owned),
+            backtrace: None,
         }
     }
 }
@@ -187,7 +379,7 @@ impl Error {
         self.inner
             .first
             .backtrace
-            .as_ref()
+            .as_deref()
             .filter(|bt| bt.status() == BacktraceStatus::Captured)
     }
 
@@ -223,13 +415,16 @@ impl fmt::Debug for Error {
         write!(f, "\n  thread: {thread}")?;
         if !first.chain.is_empty() {
             write!(f, "\n\nCaused by:")?;
-            if first.chain.len() == 1 {
+            if first.chain.len() == 1 && first.chain_note.is_none() {
                 write!(f, "\n    {}", first.chain[0])?;
             } else {
                 for (i, cause) in first.chain.iter().enumerate() {
                     write!(f, "\n    {i}: {cause}")?;
                 }
             }
+        }
+        if let Some(note) = &first.chain_note {
+            write!(f, "\n    ({note})")?;
         }
         if let Some(backtrace) = self.backtrace() {
             write!(f, "\n\nStack backtrace:\n{}", readable_backtrace(backtrace))?;
@@ -247,8 +442,9 @@ impl fmt::Debug for Error {
         }
         let asked_for_backtrace = first
             .backtrace
-            .as_ref()
-            .is_some_and(|bt| bt.status() != BacktraceStatus::Disabled);
+            .as_deref()
+            .is_some_and(|bt| bt.status() != BacktraceStatus::Disabled)
+            || (first.backtrace.is_none() && backtrace_wanted());
         if first.kind == FailureKind::Panic && !asked_for_backtrace {
             write!(
                 f,
@@ -265,6 +461,23 @@ impl std::error::Error for Error {
             .chain
             .as_ref()
             .map(|link| link as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// So that `fn main() -> std::io::Result<()>` can be supervised, and `?` on a
+/// `Result<_, fate::Error>` works in functions returning `io::Result`: an error of
+/// kind `Other` wrapping the report.
+impl From<Error> for std::io::Error {
+    fn from(error: Error) -> Self {
+        std::io::Error::other(error)
+    }
+}
+
+/// So that `fn main() -> Result<(), String>` can be supervised: the full report
+/// (what `Debug` prints).
+impl From<Error> for String {
+    fn from(error: Error) -> Self {
+        format!("{error:?}")
     }
 }
 
@@ -298,6 +511,20 @@ impl std::error::Error for ChainLink {
             .as_deref()
             .map(|link| link as &(dyn std::error::Error + 'static))
     }
+}
+
+/// Whether backtraces are asked for: as Rust's own panic message decides, by
+/// `RUST_BACKTRACE` (anything but `0`); when that is not set, by `RUST_LIB_BACKTRACE`.
+/// Read once, as the standard library does.
+pub(crate) fn backtrace_wanted() -> bool {
+    static WANTS: once_cell::sync::OnceCell<bool> = once_cell::sync::OnceCell::new();
+    *WANTS.get_or_init(|| {
+        let enabled = |value: std::ffi::OsString| value != "0";
+        match std::env::var_os("RUST_BACKTRACE") {
+            Some(value) => enabled(value),
+            None => std::env::var_os("RUST_LIB_BACKTRACE").is_some_and(enabled),
+        }
+    })
 }
 
 /// The backtrace as Rust's own panic message shows it by default: only the frames
@@ -392,6 +619,7 @@ mod tests {
             kind,
             message: message.to_owned(),
             chain: Vec::new(),
+            chain_note: None,
             location: None,
             thread: None,
             backtrace: None,
@@ -509,6 +737,7 @@ mod multi_line_tests {
             kind: FailureKind::Panic,
             message: "assertion `left == right` failed\n  left: 1\n right: 2".into(),
             chain: Vec::new(),
+            chain_note: None,
             location: None,
             thread: Some("checker".into()),
             backtrace: None,

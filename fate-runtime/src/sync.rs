@@ -3,16 +3,18 @@
 //! Under `--cfg fate_loom` these are [loom](https://docs.rs/loom)'s, so that the
 //! models in `loom_models.rs` explore every interleaving of the root's
 //! synchronisation (a private cfg name, so that dependencies are not switched too).
-//! Process-wide statics (the registry) use `std` directly: loom's types cannot be
-//! made in a `static`, and the models do not need them.
+//! Process-wide statics (the process root, the stderr gate) use `std` directly:
+//! loom's types cannot be made in a `static`, and the models do not need them.
 
 #[cfg(not(fate_loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(fate_loom))]
 pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 #[cfg(fate_loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{
+    fence, AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 #[cfg(fate_loom)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 

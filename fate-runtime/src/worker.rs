@@ -1,215 +1,190 @@
-//! What a supervised call does on entry and exit: the hot path.
+//! What a supervised call does on entry and exit: the hot path, and what a failure
+//! escaping it becomes.
 //!
-//! A call finds its root (a thread-local read when there is none), counts itself as
-//! running, runs the body under `catch_unwind`, reports a panic or an `Err`, and
-//! leaves. A panic is reported and then resumed, and an `Err` is returned unchanged:
-//! fate observes, it never changes what a function does.
+//! A call enters a frame (a thread-local update; nothing at all when no root covers
+//! the thread), runs the body under `catch_unwind`, and leaves. What escapes it is a
+//! failure only if no enclosing supervised call could still handle it:
+//! - a panic unwinding out of an enclosed call goes on unwinding into its encloser,
+//!   carrying the capture the hook made where it started; out of an outermost call,
+//!   it is reported to the root, and then resumed;
+//! - an `Err` an enclosed call returns is kept for its encloser: returned unchanged
+//!   by it, it is one failure, named after the innermost call; wrapped or handled,
+//!   it is the encloser's business. An outermost call's `Err` is reported, and
+//!   returned unchanged.
+//!
+//! fate observes; it never changes what a function returns or how it unwinds.
 
-use std::borrow::Cow;
-use std::cell::Cell;
+use std::any::Any;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::outcome::Returned;
-use crate::registry;
-use crate::supervisor::Root;
+use crate::context::{self, Entered, Formatting, Frame, FrameKind, Leaving, PassedUp};
+use crate::ending;
+use crate::hook::{self, Reraised};
+use crate::outcome::ErrorRef;
+use crate::report::{next_seq, payload_message, Capture, Failure, Returned, WorkerName};
+use crate::root::{Recorded, Root};
+use crate::sync::Arc;
 
-/// A worker's name as the report shows it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum WorkerName {
-    /// The function's name, or its `name = "..."`.
-    Named(&'static str),
-    /// A closure started by `fate::spawn` at this place.
-    Spawned(&'static panic::Location<'static>),
-}
-
-impl WorkerName {
-    pub(crate) fn to_cow(self) -> Cow<'static, str> {
-        match self {
-            WorkerName::Named(name) => Cow::Borrowed(name),
-            spawned => Cow::Owned(spawned.to_string()),
-        }
-    }
-}
-
-impl fmt::Display for WorkerName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WorkerName::Named(name) => f.write_str(name),
-            WorkerName::Spawned(at) => write!(f, "fate::spawn at {at}"),
-        }
-    }
-}
-
-thread_local! {
-    /// The innermost supervised call running on this thread.
-    static FRAME: Cell<Option<WorkerName>> = const { Cell::new(None) };
-    /// How many failures supervised calls on this thread have reported.
-    static REPORTED: Cell<u64> = const { Cell::new(0) };
-}
-
-/// The innermost supervised call on this thread, if any (for the panic hook).
-#[inline]
-pub(crate) fn current_frame() -> Option<WorkerName> {
-    FRAME.try_with(Cell::get).ok().flatten()
-}
-
-/// Failures reported from this thread so far.
-#[inline]
-pub(crate) fn reported_count() -> u64 {
-    REPORTED.try_with(Cell::get).unwrap_or(0)
-}
-
-/// Reports a failure of the worker `name` to `root`.
-pub(crate) fn report(root: &Root, failure: crate::report::Failure) {
-    let _ = REPORTED.try_with(|count| count.set(count.get() + 1));
-    root.fail(failure);
-}
-
-/// Reports the panic unwinding through the worker `name`, unless a worker inside it
-/// already did. `payload` is `None` when only a destructor sees the unwind.
-pub(crate) fn report_panic(
-    root: &Root,
-    name: WorkerName,
-    payload: Option<&(dyn std::any::Any + Send)>,
-) {
-    if let Some(capture) = crate::panic::take_for_report(payload) {
-        let (failure, in_flight) = capture.into_report(name.to_cow());
-        report(root, failure);
-        drop(in_flight);
-    }
-}
-
-/// Reports the `Err` a worker returned, unless `inner_failed`: a supervised call
-/// inside it reported a failure, and the `Err` is most likely that failure passed up
-/// with `?`, which must not count twice.
-pub(crate) fn report_returned(
-    root: &Root,
-    name: WorkerName,
-    returned: Returned,
-    inner_failed: bool,
-) {
-    if !inner_failed {
-        report(root, returned.into_failure(name.to_cow()));
-    }
-}
-
-/// Makes `name` the innermost supervised call on this thread; returns the one it
-/// covers, to give back to [`leave_frame`].
-#[inline]
-pub(crate) fn enter_frame(name: WorkerName) -> Option<WorkerName> {
-    let outer = FRAME
-        .try_with(|frame| frame.replace(Some(name)))
-        .ok()
-        .flatten();
-    if outer.is_none() {
-        crate::panic::reset();
-    }
-    outer
-}
-
-#[inline]
-pub(crate) fn leave_frame(outer: Option<WorkerName>) {
-    let _ = FRAME.try_with(|frame| frame.set(outer));
-}
-
-/// Runs a supervised call: `body` is the function's body, `inspect` tells whether its
-/// value is an `Err` to report.
+/// Runs a supervised call: `body` is the function's body, `inspect` finds an `Err`
+/// in its value.
 #[inline]
 pub(crate) fn run<R>(
     name: WorkerName,
     body: impl FnOnce() -> R,
-    inspect: impl FnOnce(&R) -> Option<Returned>,
+    inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
-    let Some(frame) = Frame::enter(name) else {
-        // No supervisor anywhere: exactly the plain function.
+    let Some(entered) = context::enter(name, FrameKind::Call, true) else {
+        // No root covers this thread: exactly the plain function.
         return body();
     };
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
-            if let Some(returned) = inspect(&value) {
-                frame.report_returned(returned);
+            if let Some(error) = inspect(&value) {
+                returned_err(&entered, error);
             }
-            frame.leave_normally();
+            context::leave(entered, Leaving::Normally);
             value
         }
         Err(payload) => {
-            frame.report_panic(Some(&*payload));
-            drop(frame);
+            escaped(&entered, Some(&*payload), Unwinds::On);
+            context::leave(entered, Leaving::Unwinding);
             panic::resume_unwind(payload)
         }
     }
 }
 
-/// Runs a root's body as the worker `name`, reporting a panic as its failure instead
-/// of resuming it. `None` if the body panicked. The root must be the thread's own.
-pub(crate) fn run_body<R>(name: WorkerName, body: impl FnOnce() -> R) -> Option<R> {
-    let frame = Frame::enter(name);
+/// Runs a root's body or a `fate::spawn`ed closure as the boundary `name` (counted
+/// as a running worker when `counts`): a panic escaping it is a failure. Returns the
+/// payload of such a panic, already reported.
+pub(crate) fn run_boundary<R>(
+    name: WorkerName,
+    counts: bool,
+    body: impl FnOnce() -> R,
+) -> Result<R, Box<dyn Any + Send>> {
+    let entered = context::enter(name, FrameKind::Boundary, counts);
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
-            if let Some(frame) = frame {
-                frame.leave_normally();
+            if let Some(entered) = entered {
+                context::leave(entered, Leaving::Normally);
             }
-            Some(value)
+            Ok(value)
         }
         Err(payload) => {
-            if let Some(frame) = frame {
-                frame.report_panic(Some(&*payload));
+            if let Some(entered) = entered {
+                escaped(&entered, Some(&*payload), Unwinds::On);
+                context::leave(entered, Leaving::Unwinding);
             }
-            // Dropping a payload can itself panic; the report is already made.
-            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
-            None
+            Err(payload)
         }
     }
 }
 
-/// One supervised call in progress: counted as running, and the innermost frame of
-/// its thread, until dropped.
-struct Frame {
-    entered: registry::Entered,
+/// The `Err` that the call `entered` returned.
+#[cold]
+#[inline(never)]
+fn returned_err(entered: &Entered, error: ErrorRef<'_>) {
+    context::touch();
+    let name = entered.frame.name;
+    let returned = context::formatting(Formatting::ErrorOf(name), || error.to_returned());
+    let encloser = entered.outer.filter(|_| entered.enclosed);
+    if let Some(root) = context::current_root() {
+        report_returned(&root, name, entered.frame.owner, encloser, returned);
+    }
+}
+
+/// What becomes of an `Err` the call (or future) `owner`, named `name`, returned:
+/// kept for `encloser`, or reported to `root` when there is none.
+pub(crate) fn report_returned(
+    root: &Arc<Root>,
     name: WorkerName,
-    outer: Option<WorkerName>,
-    reported_at_entry: u64,
-}
-
-impl Frame {
-    #[inline(always)]
-    fn enter(name: WorkerName) -> Option<Self> {
-        let entered = registry::enter()?;
-        Some(Frame {
-            entered,
-            name,
-            outer: enter_frame(name),
-            reported_at_entry: reported_count(),
-        })
-    }
-
-    #[cold]
-    fn report_panic(&self, payload: Option<&(dyn std::any::Any + Send)>) {
-        if let Some(root) = self.entered.root() {
-            report_panic(&root, self.name, payload);
-        }
-    }
-
-    #[cold]
-    fn report_returned(&self, returned: Returned) {
-        let inner_failed = reported_count() > self.reported_at_entry;
-        if let Some(root) = self.entered.root() {
-            report_returned(&root, self.name, returned, inner_failed);
-        }
-    }
-
-    #[inline(always)]
-    fn leave_normally(self) {
-        crate::panic::settle(self.outer.is_none());
+    owner: u64,
+    encloser: Option<Frame>,
+    returned: Returned,
+) {
+    // An `Err` an inner call passed up unchanged is that call's failure.
+    let (worker, seq) = match context::take_passed_up(owner) {
+        Some(inner) if inner.returned == returned => (inner.worker, inner.seq),
+        _ => (name, next_seq()),
+    };
+    match encloser {
+        Some(encloser) => context::pass_up(PassedUp {
+            encloser: encloser.owner,
+            worker,
+            seq,
+            returned,
+        }),
+        None => record(root, returned.to_failure(worker, seq)),
     }
 }
 
-impl Drop for Frame {
-    #[inline(always)]
-    fn drop(&mut self) {
-        leave_frame(self.outer);
-        self.entered.leave();
+/// Whether a panic that escapes a frame goes on unwinding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unwinds {
+    /// It is resumed: an encloser may still handle it.
+    On,
+    /// fate stops it here (a panic in a cancelled future's `Drop`): it is a failure,
+    /// enclosed or not.
+    Stops,
+}
+
+/// A panic unwinds out of the frame `entered` (still entered): carried on into its
+/// encloser, or reported when the frame is outermost. `payload` is `None` when only
+/// a destructor sees the unwind (a guard).
+#[cold]
+#[inline(never)]
+pub(crate) fn escaped(entered: &Entered, payload: Option<&(dyn Any + Send)>, unwinds: Unwinds) {
+    let message = payload.map(payload_message);
+    let held = context::take_unwinding(&entered.frame, message.as_deref());
+    if entered.enclosed && unwinds == Unwinds::On {
+        if let (Some(held), Some(outer)) = (held, entered.outer) {
+            context::carry(held, &outer);
+        }
+        return;
+    }
+    if let Some(held) = held {
+        record_held(&held.root, held.capture.seq);
+        return;
+    }
+    // A panic the hook did not hold here: re-raised from elsewhere (`resume_unwind`
+    // runs no hook), or seen by no hook of fate's.
+    let Some(root) = context::current_root() else {
+        return;
+    };
+    let capture = match message.as_deref().map(hook::reraised) {
+        Some(Reraised::Reported) => return,
+        Some(Reraised::Report(capture)) => capture,
+        Some(Reraised::Unknown) | None => Arc::new(Capture::from_payload(payload)),
+    };
+    capture.set_resolution(crate::report::Resolution::Reported);
+    let worker = capture.worker.unwrap_or(entered.frame.name);
+    record(&root, capture.to_failure(worker));
+}
+
+/// A panic that reached `root`'s code outside any of its frames (an executor's own,
+/// around the polls of `main`'s body): reported as the failure of `name`, as the hook
+/// saw it where it happened if it did.
+pub(crate) fn report_uncovered(root: &Root, name: WorkerName, payload: &(dyn Any + Send)) {
+    let capture = match hook::reraised(&payload_message(payload)) {
+        Reraised::Reported => return,
+        Reraised::Report(capture) => capture,
+        Reraised::Unknown => Arc::new(Capture::from_payload(Some(payload))),
+    };
+    capture.set_resolution(crate::report::Resolution::Reported);
+    record(root, capture.to_failure(capture.worker.unwrap_or(name)));
+}
+
+/// Records a failure with `root`; for a `main` root with no grace period, the thread
+/// that records the first failure then ends the process.
+pub(crate) fn record(root: &Root, failure: Failure) {
+    if root.fail(failure) == Recorded::First && root.ends_at_first_failure() {
+        ending::end_at_first_failure(root);
+    }
+}
+
+fn record_held(root: &Root, seq: u64) {
+    if root.report_held(seq) == Recorded::First && root.ends_at_first_failure() {
+        ending::end_at_first_failure(root);
     }
 }
 
@@ -220,7 +195,7 @@ impl Drop for Frame {
 pub struct Guard(Option<GuardState>);
 
 struct GuardState {
-    frame: Frame,
+    entered: Entered,
     /// A worker called from a destructor during unwinding must not take that
     /// unwind for its own panic.
     panicking_at_entry: bool,
@@ -229,10 +204,12 @@ struct GuardState {
 impl Guard {
     #[inline]
     pub(crate) fn enter(name: WorkerName) -> Self {
-        Guard(Frame::enter(name).map(|frame| GuardState {
-            frame,
-            panicking_at_entry: std::thread::panicking(),
-        }))
+        Guard(
+            context::enter(name, FrameKind::Call, true).map(|entered| GuardState {
+                entered,
+                panicking_at_entry: std::thread::panicking(),
+            }),
+        )
     }
 }
 
@@ -243,9 +220,10 @@ impl Drop for Guard {
             return;
         };
         if std::thread::panicking() && !state.panicking_at_entry {
-            state.frame.report_panic(None);
+            escaped(&state.entered, None, Unwinds::On);
+            context::leave(state.entered, Leaving::Unwinding);
         } else {
-            state.frame.leave_normally();
+            context::leave(state.entered, Leaving::Normally);
         }
     }
 }
@@ -253,18 +231,20 @@ impl Drop for Guard {
 impl fmt::Debug for Guard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Guard")
-            .field(&self.0.as_ref().map(|state| state.frame.name))
+            .field(&self.0.as_ref().map(|state| state.entered.frame.name))
             .finish()
     }
 }
 
 /// Spawns a thread like [`std::thread::spawn`], carrying the current root into it.
 ///
-/// The new thread reports to the root that is current where `spawn` is called, so
+/// The new thread is covered by the root that is current where `spawn` is called, so
 /// roots that run side by side in one process (parallel tests using
 /// [`Supervisor`](crate::Supervisor)) never see each other's failures. A panic in `f`
 /// is reported even when `f` calls no supervised function; its worker is named after
-/// the place of the call (``fate::spawn at src/main.rs:12:5``).
+/// the place of the call (``fate::spawn at src/main.rs:12:5``). `f`'s value is not
+/// inspected: an `Err` it returns is the caller's to look at through the
+/// `JoinHandle`.
 ///
 /// With no root current, this is exactly `std::thread::spawn`.
 ///
@@ -278,11 +258,16 @@ where
     T: Send + 'static,
 {
     let name = WorkerName::Spawned(panic::Location::caller());
-    match registry::current_root() {
+    match context::current_root() {
         None => std::thread::spawn(f),
         Some(root) => std::thread::spawn(move || {
-            registry::set_thread_root(Some(root));
-            run(name, f, |_| None)
+            // Never given back: the thread ends with the closure.
+            let _own = context::set_own_root(&root);
+            drop(root);
+            match run_boundary(name, true, f) {
+                Ok(value) => value,
+                Err(payload) => panic::resume_unwind(payload),
+            }
         }),
     }
 }

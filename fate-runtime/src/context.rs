@@ -1,0 +1,653 @@
+//! Where the current thread stands, for fate: which root covers it, which supervised
+//! call is innermost, which panics it holds back, and which `Err` an inner call
+//! passed up. All of it lives in one thread-local, [`CONTEXT`]; next to it, the
+//! process root.
+//!
+//! A thread's root is, in order: the root of the supervised future being polled on
+//! it (lent for the poll), the root carried into the thread (its *own* root: the body
+//! thread of a `Supervisor`, a `fate::spawn`ed thread, the thread of `main`), and
+//! otherwise the process root (`#[supervised] fn main`'s). A thread none of these
+//! covers runs supervised functions as plain functions.
+//!
+//! The supervised calls running on a thread form a stack of *frames*, each saved by
+//! the call itself and restored when it leaves; the thread-local keeps only the
+//! innermost. Frame ids grow along the stack, so "this panic happened inside that
+//! frame" is a comparison of ids.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::report::{Capture, Returned, WorkerName};
+use crate::root::{Counter, Root};
+use crate::stderr;
+use crate::sync::Arc;
+
+// --- the process root -------------------------------------------------------------
+
+static PROCESS_ROOT: Mutex<Option<Arc<Root>>> = Mutex::new(None);
+/// Changed whenever the process root is: odd while there is one. Threads cache their
+/// counter for it by this number.
+static PROCESS_VERSION: AtomicU64 = AtomicU64::new(0);
+
+/// Keeps `main`'s root as the process root until dropped.
+#[must_use]
+pub(crate) struct ProcessRoot {
+    root: Arc<Root>,
+}
+
+/// Makes `root` the process root: every thread that no other root covers reports to
+/// it.
+pub(crate) fn install_process_root(root: &Arc<Root>) -> ProcessRoot {
+    let mut process = PROCESS_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+    *process = Some(root.clone());
+    let version = PROCESS_VERSION.load(Ordering::Relaxed);
+    PROCESS_VERSION.store((version | 1) + 2, Ordering::Release);
+    ProcessRoot { root: root.clone() }
+}
+
+impl Drop for ProcessRoot {
+    fn drop(&mut self) {
+        let mut process = PROCESS_ROOT.lock().unwrap_or_else(|e| e.into_inner());
+        if process
+            .as_ref()
+            .is_some_and(|root| Arc::ptr_eq(root, &self.root))
+        {
+            *process = None;
+            let version = PROCESS_VERSION.load(Ordering::Relaxed);
+            PROCESS_VERSION.store((version + 2) & !1, Ordering::Release);
+        }
+    }
+}
+
+// --- frames -----------------------------------------------------------------------
+
+/// What kind of supervised code a frame is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FrameKind {
+    /// The body of a root, or a `fate::spawn`ed closure: it encloses nothing, so a
+    /// supervised call made directly in it is outermost.
+    Boundary,
+    /// A call of a supervised function: it encloses the supervised calls made in it.
+    Call,
+    /// One poll of a supervised future: it encloses the supervised calls and the
+    /// supervised futures polled in it (awaited by it).
+    Poll,
+}
+
+/// One supervised call running on this thread, as the thread-local keeps it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    /// Grows along the thread's stack of frames.
+    pub(crate) id: u64,
+    /// The call or future the frame belongs to: a future's polls share it.
+    pub(crate) owner: u64,
+    pub(crate) name: WorkerName,
+    pub(crate) kind: FrameKind,
+    /// The id of the frame's root.
+    pub(crate) root: u64,
+}
+
+impl Frame {
+    /// Whether this frame, as the innermost, encloses a new frame of `kind` under the
+    /// root `root` (so that what escapes the new frame is this one's business).
+    fn encloses(&self, kind: FrameKind, root: u64) -> bool {
+        self.root == root
+            && match kind {
+                FrameKind::Boundary => false,
+                FrameKind::Call => self.kind != FrameKind::Boundary,
+                // An executor polling a future as its own task is never inside
+                // another supervised future's poll; a future awaited by one is.
+                FrameKind::Poll => self.kind == FrameKind::Poll,
+            }
+    }
+}
+
+/// Which of the thread's counters a call counts itself on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Home {
+    Own,
+    Process,
+}
+
+/// A frame entered on this thread; give it back to [`leave`].
+#[derive(Debug)]
+#[must_use]
+pub(crate) struct Entered {
+    pub(crate) frame: Frame,
+    /// The frame it covers; `Some` and enclosing when the call is not outermost.
+    pub(crate) outer: Option<Frame>,
+    pub(crate) enclosed: bool,
+    /// Where it counts itself as running (outermost calls only), and the address of
+    /// that counter, to lower the same one.
+    counted: Option<(Home, usize)>,
+}
+
+/// How a frame leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Leaving {
+    /// Its code returned (or a poll returned `Pending` or `Ready`).
+    Normally,
+    /// A panic unwinds out of it.
+    Unwinding,
+}
+
+// --- held panics and passed-up errors --------------------------------------------
+
+/// A panic the hook saw start on this thread inside a supervised call, and held back
+/// for its root.
+#[derive(Debug)]
+pub(crate) struct Held {
+    pub(crate) capture: Arc<Capture>,
+    pub(crate) root: Arc<Root>,
+    /// The frame it is unwinding in (where it started, then each encloser it reaches).
+    frame: u64,
+    /// It has unwound out of the frame it started in into an enclosing one: caught
+    /// there, it may still be re-raised (a pool's `join`), so only the end of that
+    /// frame tells it was caught for good.
+    carried: bool,
+    /// Rust's default message was held back (else a hook of the user's printed it).
+    held_back: bool,
+}
+
+/// An `Err` an enclosed supervised call returned to its encloser: if the encloser
+/// returns it unchanged, it is that call's failure.
+#[derive(Debug)]
+pub(crate) struct PassedUp {
+    /// The `owner` of the enclosing frame it was returned to.
+    pub(crate) encloser: u64,
+    /// The innermost supervised call it came from.
+    pub(crate) worker: WorkerName,
+    pub(crate) seq: u64,
+    pub(crate) returned: Returned,
+}
+
+/// What the thread is formatting on fate's behalf: a panic there is fate's to catch,
+/// and the hook stays silent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Formatting {
+    Nothing,
+    /// The `Err` the worker returned (its `Display`, its `source()` chain).
+    ErrorOf(WorkerName),
+    /// A report, as `main` returning it would print it (the `Debug` of `main`'s
+    /// error type).
+    Report,
+}
+
+// --- the thread-local ---------------------------------------------------------------
+
+struct Context {
+    /// The thread's own root (with the thread's counter for it).
+    own: RefCell<Option<Arc<Counter>>>,
+    /// The counter of the supervised future being polled here, lent by it: its root,
+    /// and where futures made during the poll count.
+    lent: RefCell<Option<Arc<Counter>>>,
+    /// The thread's counter for the process root, as of `process_version`.
+    process: RefCell<Option<Arc<Counter>>>,
+    process_version: Cell<u64>,
+    innermost: Cell<Option<Frame>>,
+    next_frame: Cell<u64>,
+    held: RefCell<Vec<Held>>,
+    passed_up: RefCell<Option<PassedUp>>,
+    formatting: Cell<Formatting>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            own: RefCell::new(None),
+            lent: RefCell::new(None),
+            process: RefCell::new(None),
+            process_version: Cell::new(0),
+            innermost: Cell::new(None),
+            next_frame: Cell::new(1),
+            held: RefCell::new(Vec::new()),
+            passed_up: RefCell::new(None),
+            formatting: Cell::new(Formatting::Nothing),
+        }
+    };
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // The thread is gone, its stack unwound: every panic still held was caught.
+        for held in std::mem::take(self.held.get_mut()) {
+            release(held);
+        }
+        for counter in [self.own.get_mut(), self.process.get_mut()] {
+            if let Some(counter) = counter.take() {
+                counter.retire();
+            }
+        }
+    }
+}
+
+impl Context {
+    /// The counter (and so the root) of a worker running on this thread now.
+    #[inline]
+    fn with_counter<T>(&self, f: impl FnOnce(Option<&Arc<Counter>>, Option<Home>) -> T) -> T {
+        if let Some(counter) = self.lent.borrow().as_ref() {
+            return f(Some(counter), None);
+        }
+        if let Some(counter) = self.own.borrow().as_ref() {
+            return f(Some(counter), Some(Home::Own));
+        }
+        let version = PROCESS_VERSION.load(Ordering::Acquire);
+        if version & 1 == 0 {
+            return f(None, None);
+        }
+        if self.process_version.get() != version {
+            self.refresh_process(version);
+        }
+        f(self.process.borrow().as_ref(), Some(Home::Process))
+    }
+
+    #[cold]
+    fn refresh_process(&self, version: u64) {
+        let root = PROCESS_ROOT
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let counter = root.map(|root| Root::new_counter(&root));
+        if let Some(old) = std::mem::replace(&mut *self.process.borrow_mut(), counter) {
+            old.retire();
+        }
+        self.process_version.set(version);
+    }
+
+    fn counter_at(&self, home: Home) -> Option<std::cell::Ref<'_, Option<Arc<Counter>>>> {
+        Some(match home {
+            Home::Own => self.own.borrow(),
+            Home::Process => self.process.borrow(),
+        })
+    }
+
+    fn next_frame_id(&self) -> u64 {
+        let id = self.next_frame.get();
+        self.next_frame.set(id + 1);
+        id
+    }
+
+    /// Releases, as caught, the held panics that cannot be unwinding any more: with
+    /// no panic unwinding on the thread, every held one that did not leave the frame
+    /// it started in; and those that started in (or reached) the frame `left`, which
+    /// just returned normally.
+    fn release_caught(&self, left: Option<u64>) {
+        let caught: Vec<Held> = {
+            let Ok(mut held) = self.held.try_borrow_mut() else {
+                return;
+            };
+            if held.is_empty() {
+                return;
+            }
+            let idle = !std::thread::panicking();
+            let (caught, kept) = std::mem::take(&mut *held).into_iter().partition(|entry| {
+                (idle && !entry.carried) || left.is_some_and(|left| entry.frame >= left)
+            });
+            *held = kept;
+            caught
+        };
+        for held in caught {
+            release(held);
+        }
+    }
+}
+
+/// A held panic was caught: it is no failure of its root, and its message is printed
+/// as Rust's hook would have printed it.
+fn release(held: Held) {
+    if let Some(capture) = held.root.release_caught(held.capture.seq) {
+        if held.held_back {
+            stderr::print(&capture.render_like_default_hook());
+        }
+    }
+}
+
+// --- what the rest of the runtime asks ------------------------------------------
+
+/// The root a worker running on this thread now reports to, if any.
+pub(crate) fn current_root() -> Option<Arc<Root>> {
+    CONTEXT
+        .try_with(|cx| cx.with_counter(|counter, _| counter.map(|c| c.root().clone())))
+        .ok()
+        .flatten()
+}
+
+/// Calls `f` with the current root, without cloning it; also the moment to notice
+/// that a held panic was caught.
+#[inline]
+pub(crate) fn with_current_root<T>(f: impl FnOnce(Option<&Arc<Root>>) -> T) -> T {
+    let mut f = Some(f);
+    let result = CONTEXT.try_with(|cx| {
+        cx.release_caught(None);
+        let f = f.take().expect("called once");
+        cx.with_counter(|counter, _| f(counter.map(|c| c.root())))
+    });
+    match result {
+        Ok(value) => value,
+        Err(_) => (f.take().expect("not called"))(None),
+    }
+}
+
+/// This thread's counter for the current root: what a supervised future made here
+/// holds. A root that decided its outcome reports nothing more, but a future made
+/// under it still sees its cancellation (a body left running after `run` returned).
+pub(crate) fn current_counter() -> Option<Arc<Counter>> {
+    CONTEXT
+        .try_with(|cx| cx.with_counter(|counter, _| counter.cloned()))
+        .ok()
+        .flatten()
+}
+
+/// The innermost supervised call on this thread, if any.
+pub(crate) fn innermost() -> Option<Frame> {
+    CONTEXT.try_with(|cx| cx.innermost.get()).ok().flatten()
+}
+
+/// The previous own root of a thread, to give back to [`restore_own_root`].
+#[must_use]
+pub(crate) struct OwnRoot(Option<Arc<Counter>>);
+
+/// Makes `root` this thread's own root.
+pub(crate) fn set_own_root(root: &Arc<Root>) -> OwnRoot {
+    let counter = Root::new_counter(root);
+    OwnRoot(
+        CONTEXT
+            .try_with(|cx| cx.own.replace(Some(counter)))
+            .ok()
+            .flatten(),
+    )
+}
+
+/// Gives the thread its own root as it was before [`set_own_root`].
+pub(crate) fn restore_own_root(previous: OwnRoot) {
+    let _ = CONTEXT.try_with(|cx| {
+        if let Some(counter) = cx.own.replace(previous.0) {
+            counter.retire();
+        }
+    });
+}
+
+/// Enters a supervised call (`Call`) or a boundary (`Boundary`; counted as a running
+/// worker when `counts`). `None` when no root that still collects covers the thread:
+/// the call is then exactly the plain function.
+#[inline]
+pub(crate) fn enter(name: WorkerName, kind: FrameKind, counts: bool) -> Option<Entered> {
+    CONTEXT
+        .try_with(|cx| {
+            let outer = cx.innermost.get();
+            let (root, enclosed, counted) = cx.with_counter(|counter, home| {
+                let counter = counter?;
+                let root = counter.root();
+                if !root.is_collecting() {
+                    return None;
+                }
+                let enclosed = outer.is_some_and(|outer| outer.encloses(kind, root.id()));
+                let counted = match home {
+                    Some(home) if counts && !enclosed => {
+                        counter.enter_call();
+                        Some((home, Arc::as_ptr(counter) as usize))
+                    }
+                    _ => None,
+                };
+                Some((root.id(), enclosed, counted))
+            })?;
+            cx.release_caught(None);
+            let id = cx.next_frame_id();
+            let frame = Frame {
+                id,
+                owner: id,
+                name,
+                kind,
+                root,
+            };
+            cx.innermost.set(Some(frame));
+            Some(Entered {
+                frame,
+                outer,
+                enclosed,
+                counted,
+            })
+        })
+        .ok()
+        .flatten()
+}
+
+/// Leaves a frame entered by [`enter`].
+#[inline]
+pub(crate) fn leave(entered: Entered, how: Leaving) {
+    let _ = CONTEXT.try_with(|cx| {
+        cx.innermost.set(entered.outer);
+        if let Some((home, address)) = entered.counted {
+            if let Some(counter) = cx.counter_at(home) {
+                if let Some(counter) = counter
+                    .as_ref()
+                    .filter(|counter| Arc::as_ptr(counter) as usize == address)
+                {
+                    counter.leave_call();
+                }
+            }
+        }
+        if how == Leaving::Normally {
+            cx.release_caught(Some(entered.frame.id));
+        }
+    });
+}
+
+/// A poll of a supervised future in progress: the future's counter is lent to the
+/// thread until [`leave_poll`] gives it back.
+#[derive(Debug)]
+#[must_use]
+pub(crate) struct PollEntered {
+    pub(crate) entered: Entered,
+    outer_lent: Option<Arc<Counter>>,
+}
+
+/// Enters one poll of the supervised future `owner`, lending it `counter` (taken from
+/// the future; [`leave_poll`] puts it back). `None`, with the counter left in place,
+/// when the thread-local is gone (a future polled or dropped by a thread-local's
+/// destructor).
+pub(crate) fn enter_poll(
+    name: WorkerName,
+    owner: u64,
+    counter: &mut Option<Arc<Counter>>,
+) -> Option<PollEntered> {
+    let lent = counter.take()?;
+    let root = lent.root().id();
+    let mut lent = Some(lent);
+    let entered = CONTEXT.try_with(|cx| {
+        let outer = cx.innermost.get();
+        let enclosed = outer.is_some_and(|outer| outer.encloses(FrameKind::Poll, root));
+        let outer_lent = cx.lent.replace(lent.take());
+        cx.release_caught(None);
+        let frame = Frame {
+            id: cx.next_frame_id(),
+            owner,
+            name,
+            kind: FrameKind::Poll,
+            root,
+        };
+        cx.innermost.set(Some(frame));
+        PollEntered {
+            entered: Entered {
+                frame,
+                outer,
+                enclosed,
+                counted: None,
+            },
+            outer_lent,
+        }
+    });
+    match entered {
+        Ok(entered) => Some(entered),
+        Err(_) => {
+            *counter = lent;
+            None
+        }
+    }
+}
+
+/// Leaves a poll entered by [`enter_poll`], giving the future its counter back.
+pub(crate) fn leave_poll(poll: PollEntered, counter: &mut Option<Arc<Counter>>, how: Leaving) {
+    let PollEntered {
+        entered,
+        outer_lent,
+    } = poll;
+    let mut outer_lent = Some(outer_lent);
+    let left = CONTEXT.try_with(|cx| {
+        *counter = cx.lent.replace(outer_lent.take().flatten());
+        cx.innermost.set(entered.outer);
+        if how == Leaving::Normally {
+            cx.release_caught(Some(entered.frame.id));
+        }
+    });
+    debug_assert!(left.is_ok(), "a thread-local outlived by a poll");
+}
+
+/// The panic unwinding through `frame`, if the hook held it on this thread: the most
+/// recent held panic that started in (or reached) `frame` whose message is
+/// `message` (any, when the payload is not at hand). Other panics held in `frame`
+/// were caught inside it: they are released.
+pub(crate) fn take_unwinding(frame: &Frame, message: Option<&str>) -> Option<Held> {
+    let (found, caught) = CONTEXT
+        .try_with(|cx| {
+            let Ok(mut held) = cx.held.try_borrow_mut() else {
+                return (None, Vec::new());
+            };
+            let found = held
+                .iter()
+                .rposition(|entry| {
+                    entry.frame >= frame.id
+                        && message.is_none_or(|message| entry.capture.message == message)
+                })
+                .map(|index| held.remove(index));
+            let (caught, kept) = std::mem::take(&mut *held)
+                .into_iter()
+                .partition(|entry| entry.frame >= frame.id);
+            *held = kept;
+            (found, caught)
+        })
+        .unwrap_or_default();
+    for held in caught {
+        release(held);
+    }
+    found
+}
+
+/// The held panic `held` goes on unwinding into the frame `encloser`.
+pub(crate) fn carry(mut held: Held, encloser: &Frame) {
+    held.frame = encloser.id;
+    held.carried = true;
+    let mut held = Some(held);
+    let _ = CONTEXT.try_with(|cx| {
+        if let Ok(mut list) = cx.held.try_borrow_mut() {
+            list.extend(held.take());
+        }
+    });
+    if let Some(held) = held {
+        // Nowhere to keep it: report it rather than lose it.
+        let _ = held.root.report_held(held.capture.seq);
+    }
+}
+
+/// The hook saw a panic start in the innermost frame `frame`, and `root` holds it.
+pub(crate) fn push_held(capture: Arc<Capture>, root: Arc<Root>, frame: &Frame, held_back: bool) {
+    let held = Held {
+        capture,
+        root,
+        frame: frame.id,
+        carried: false,
+        held_back,
+    };
+    let mut held = Some(held);
+    let _ = CONTEXT.try_with(|cx| {
+        if let Ok(mut list) = cx.held.try_borrow_mut() {
+            list.extend(held.take());
+        }
+    });
+    if let Some(held) = held {
+        // No thread-local to keep it in (a panic in a thread-local's destructor):
+        // it can only be unwinding, as far as fate can tell; the root reports it.
+        let _ = held.root.report_held(held.capture.seq);
+    }
+}
+
+/// The process is about to abort: every panic held on this thread is printed now.
+pub(crate) fn release_all() {
+    let held = CONTEXT
+        .try_with(|cx| {
+            cx.held
+                .try_borrow_mut()
+                .map(|mut held| std::mem::take(&mut *held))
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    for held in held {
+        release(held);
+    }
+}
+
+/// Keeps `passed_up` for its encloser, replacing whatever an earlier call kept.
+pub(crate) fn pass_up(passed_up: PassedUp) {
+    let _ = CONTEXT.try_with(|cx| *cx.passed_up.borrow_mut() = Some(passed_up));
+}
+
+/// The `Err` an enclosed call passed up to the frame owned by `owner`, if any.
+pub(crate) fn take_passed_up(owner: u64) -> Option<PassedUp> {
+    CONTEXT
+        .try_with(|cx| {
+            let mut passed_up = cx.passed_up.borrow_mut();
+            match &*passed_up {
+                Some(kept) if kept.encloser == owner => passed_up.take(),
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` while the thread formats `what` on fate's behalf (see [`Formatting`]).
+pub(crate) fn formatting<T>(what: Formatting, f: impl FnOnce() -> T) -> T {
+    let outer = CONTEXT
+        .try_with(|cx| cx.formatting.replace(what))
+        .unwrap_or(Formatting::Nothing);
+    struct Restore(Formatting);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0;
+            let _ = CONTEXT.try_with(|cx| cx.formatting.set(outer));
+        }
+    }
+    let _restore = Restore(outer);
+    f()
+}
+
+/// What the thread formats on fate's behalf now, if anything.
+pub(crate) fn formatting_now() -> Formatting {
+    CONTEXT
+        .try_with(|cx| cx.formatting.get())
+        .unwrap_or(Formatting::Nothing)
+}
+
+/// The numbers of the panics held on this thread.
+pub(crate) fn held_here() -> Vec<u64> {
+    CONTEXT
+        .try_with(|cx| {
+            cx.held
+                .try_borrow()
+                .map(|held| held.iter().map(|held| held.capture.seq).collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+}
+
+/// Fate runs on this thread: a panic held here that nothing unwinds any more was
+/// caught.
+pub(crate) fn touch() {
+    let _ = CONTEXT.try_with(|cx| cx.release_caught(None));
+}
+
+/// The innermost frame, if it encloses a new frame of `kind` under the root `root`.
+pub(crate) fn encloser(kind: FrameKind, root: u64) -> Option<Frame> {
+    innermost().filter(|frame| frame.encloses(kind, root))
+}

@@ -1,0 +1,109 @@
+//! The end of a root whose outcome is a failure and who must say so itself: a `main`
+//! root (its report printed once, as `main` returning it would print it, then the
+//! process ended with status 1), and any root under `panic = "abort"` (the report
+//! printed before the process aborts).
+//!
+//! Whichever thread wins [`Root::finish`] does this; a thread that loses to a winner
+//! who is printing the report parks, so that nothing it would do next (return into a
+//! pool that aborts, print a panic message) can cut the report short.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::context::{self, Formatting};
+use crate::report::{Error, Failure};
+use crate::root::{Finish, Root, RootKind, UNWIND_PATIENCE};
+use crate::stderr;
+
+/// The report of `error` as `root` prints it, ending in a newline. A `Debug` of the
+/// user's error type that panics falls back to fate's own.
+fn render(root: &Root, error: Error) -> String {
+    let fallback = format!("Error: {error:?}\n");
+    let RootKind::Main { render } = root.kind() else {
+        return fallback;
+    };
+    let rendered = context::formatting(Formatting::Report, || {
+        panic::catch_unwind(AssertUnwindSafe(|| render(error)))
+    });
+    match rendered {
+        Ok(text) => text + "\n",
+        Err(payload) => {
+            // Dropping a payload can itself panic.
+            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            fallback
+        }
+    }
+}
+
+/// Prints the report of `root`'s failure and ends the process with status 1. The
+/// caller holds the gate.
+fn end_process(root: &Root, error: Error, gate: stderr::Gate) -> ! {
+    stderr::write_raw(&render(root, error));
+    drop(gate);
+    std::process::exit(1)
+}
+
+/// Decides the outcome of a `main` root: with a failure, the report is printed and the
+/// process ended here; `Some(())` when the outcome is a success (the caller returns
+/// `main`'s value), `None` when another thread decided it (and ends the process, if
+/// there was a failure: then this thread parks, never returning into code that could
+/// abort the process first).
+pub(crate) fn finish_main(root: &Root) -> Option<()> {
+    // Held from before the outcome is decided: a panic starting after that prints
+    // below the report, never above it.
+    let gate = stderr::gate();
+    match root.finish() {
+        Finish::Won(Some(error)) => end_process(root, error, gate),
+        Finish::Won(None) => Some(()),
+        Finish::Lost => {
+            drop(gate);
+            if root.is_ending() {
+                park_forever();
+            }
+            None
+        }
+    }
+}
+
+/// Ends the process for a failure that was decided without a report (the body of
+/// `main` panicked and nothing recorded it).
+pub(crate) fn end_with(root: &Root, error: Error) -> ! {
+    end_process(root, error, stderr::gate())
+}
+
+/// Called by the thread that recorded the first failure of a root that
+/// [`ends_at_first_failure`](Root::ends_at_first_failure): after the patience for
+/// earlier panics still unwinding elsewhere, it decides the outcome and ends the
+/// process, before returning to code (a pool) that could abort first.
+pub(crate) fn end_at_first_failure(root: &Root) {
+    root.await_held(UNWIND_PATIENCE, &context::held_here());
+    let _ = finish_main(root);
+}
+
+/// Under `panic = "abort"`: records `failure` and decides the outcome in one step,
+/// and prints the report; the process aborts when the hook returns. `false` if the
+/// root's outcome was decided without it (it is then Rust's to print).
+pub(crate) fn abort_with(root: &Root, failure: Failure) -> bool {
+    let gate = stderr::gate();
+    match root.fail_and_finish(failure) {
+        Finish::Won(Some(error)) => {
+            stderr::write_raw(&render(root, error));
+            drop(gate);
+            true
+        }
+        Finish::Won(None) => false,
+        Finish::Lost => {
+            drop(gate);
+            if root.is_ending() {
+                park_forever();
+            }
+            false
+        }
+    }
+}
+
+/// A thread that must not go on: the process is ending on another thread.
+pub(crate) fn park_forever() -> ! {
+    loop {
+        std::thread::park();
+    }
+}

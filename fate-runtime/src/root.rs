@@ -1,0 +1,774 @@
+//! One root: its phase, its failures, the panics it still waits to hear about, its
+//! counters of running workers, and how it waits and ends.
+//!
+//! Everything that decides the root's outcome happens under one lock, `state`, in
+//! one [`Phase`]; `flags` mirrors it for the lock-free reads of the hot path and the
+//! panic hook. A root goes `Running` → `Failed` (first failure: cancel) → `Sealed`
+//! (its one outcome decided, by exactly one [`Root::finish`]) → `Ended`. Every wait
+//! is a condition-variable wait for an event or a deadline; nothing polls.
+//!
+//! A panic in one of the root's workers is *held* from the moment the panic hook
+//! sees it start ([`Root::hold`]) until the unwinding reaches the supervised call it
+//! escapes ([`Root::report_held`]) or fate learns it was caught
+//! ([`Root::release_caught`]). Holding, reporting, releasing and sealing all take
+//! the lock, so a root can never seal in the gap between a panic starting and its
+//! report arriving: `finish` reports whatever is still held, never drops it.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+use std::task::Waker;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::report::{Capture, Error, Failure, FailureKind, WorkerName, LISTED_OTHERS};
+use crate::stderr;
+use crate::sync::{fence, lock, Arc, AtomicBool, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering};
+
+/// What kind of root this is, and so what its outcome does.
+#[derive(Clone, Copy)]
+pub(crate) enum RootKind {
+    /// `#[supervised] fn main`: a failure ends the process, with the report printed
+    /// as `render` formats it (what `main` returning it would print).
+    Main { render: fn(Error) -> String },
+    /// `fate::Supervisor`: the caller of `run` gets the outcome; nothing is printed.
+    Supervisor,
+}
+
+impl fmt::Debug for RootKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RootKind::Main { .. } => "Main",
+            RootKind::Supervisor => "Supervisor",
+        })
+    }
+}
+
+/// What the root waits for once its body has finished successfully.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AfterBody {
+    /// Nothing: the body's value is the outcome.
+    End,
+    /// The supervised workers still running (the `wait` option).
+    WaitForWorkers,
+}
+
+/// How the body ended, for [`Root::settle`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyEnd {
+    Succeeded,
+    /// Panicked, or returned a value that is a failure (`Err`, a failing `ExitCode`).
+    Failed,
+}
+
+/// The phase of a root; `Root::flags` mirrors it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// No failure yet; failures are collected.
+    Running,
+    /// The first failure is recorded and the root cancelled; later ones are collected.
+    Failed,
+    /// The outcome is decided: nothing more is collected.
+    Sealed,
+    /// The root is gone (its registration dropped).
+    Ended,
+}
+
+// The bits of `Root::flags`. Written under the state lock only, read anywhere.
+const COLLECTING: u8 = 1;
+const CANCELLED: u8 = 1 << 1;
+const SEALED: u8 = 1 << 2;
+const ENDED: u8 = 1 << 3;
+/// A `main` root's outcome is a failure: its report is being printed and the process
+/// is about to end.
+const ENDING: u8 = 1 << 4;
+
+/// What became of a failure given to the root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub(crate) enum Recorded {
+    /// It is the root's first failure (so far: an earlier one still unwinding may
+    /// take its place); the root is now cancelled.
+    First,
+    /// Counted as one of the later failures.
+    Later,
+    /// Not recorded: the root's outcome was already decided, or (for a held panic)
+    /// it was reported already.
+    TooLate,
+}
+
+/// The single outcome of a root, handed to exactly one caller of [`Root::finish`].
+#[derive(Debug)]
+#[must_use]
+pub(crate) enum Finish {
+    /// This caller decided the outcome: the report, or `None` for no failure.
+    Won(Option<Error>),
+    /// Another caller decided it first and acts on it.
+    Lost,
+}
+
+#[derive(Debug)]
+struct State {
+    phase: Phase,
+    first: Option<Failure>,
+    /// When the first failure came, by the root's clock.
+    failed_at: Option<Duration>,
+    listed: Vec<Failure>,
+    others: usize,
+    body_done: bool,
+    /// Panics of this root's workers that the hook saw start and that are not yet
+    /// reported nor known to be caught.
+    held: Vec<Arc<Capture>>,
+}
+
+/// The number of roots alive in the process: while there is none, the panic hook
+/// does nothing but call Rust's.
+static LIVE: StdAtomicUsize = StdAtomicUsize::new(0);
+
+/// Whether any root is alive in the process.
+pub(crate) fn any_alive() -> bool {
+    LIVE.load(StdOrdering::Acquire) > 0
+}
+
+pub(crate) struct Root {
+    id: u64,
+    kind: RootKind,
+    grace: Duration,
+    after_body: AfterBody,
+    flags: AtomicU8,
+    state: Mutex<State>,
+    changed: Condvar,
+    clock: Clock,
+    /// One counter of running supervised calls per thread that ran a worker of this
+    /// root, so that entering and leaving touch only the thread's own cache line.
+    counters: Mutex<Vec<Arc<Counter>>>,
+    /// Set once somebody waits for the running workers to finish; only then do
+    /// workers leaving take the lock to wake them.
+    watching_running: AtomicBool,
+    /// Tasks waiting in `fate::cancelled()`.
+    wakers: Mutex<Wakers>,
+}
+
+impl fmt::Debug for Root {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Root")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("flags", &self.flags.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a root about to decide its outcome waits for panics of its workers that
+/// started and have not reached their supervised call yet (usually none: unwinding
+/// takes microseconds, and it does not wait at all). After it, they are reported as
+/// failures as the hook saw them: never dropped.
+pub(crate) const UNWIND_PATIENCE: Duration = Duration::from_millis(100);
+
+impl Root {
+    pub(crate) fn new(kind: RootKind, grace: Duration, after_body: AfterBody) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        LIVE.fetch_add(1, StdOrdering::AcqRel);
+        Root {
+            id: NEXT_ID.fetch_add(1, StdOrdering::Relaxed),
+            kind,
+            grace,
+            after_body,
+            flags: AtomicU8::new(COLLECTING),
+            state: Mutex::new(State {
+                phase: Phase::Running,
+                first: None,
+                failed_at: None,
+                listed: Vec::new(),
+                others: 0,
+                body_done: false,
+                held: Vec::new(),
+            }),
+            changed: Condvar::new(),
+            clock: Clock::new(),
+            counters: Mutex::new(Vec::new()),
+            watching_running: AtomicBool::new(false),
+            wakers: Mutex::new(Wakers::default()),
+        }
+    }
+
+    /// A number no other root of the process has.
+    #[inline]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn kind(&self) -> RootKind {
+        self.kind
+    }
+
+    #[inline]
+    fn has(&self, flag: u8) -> bool {
+        self.flags.load(Ordering::Acquire) & flag != 0
+    }
+
+    /// Whether a failure reported now is part of this root's outcome.
+    #[inline]
+    pub(crate) fn is_collecting(&self) -> bool {
+        self.has(COLLECTING)
+    }
+
+    #[inline]
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.has(CANCELLED)
+    }
+
+    pub(crate) fn has_ended(&self) -> bool {
+        self.has(ENDED)
+    }
+
+    /// Whether this is a `main` root whose report is being printed, the process about
+    /// to end: a panic now must not print into the report.
+    pub(crate) fn is_ending(&self) -> bool {
+        self.has(ENDING)
+    }
+
+    /// Whether the thread that records this root's first failure ends the process
+    /// (after the patience for earlier panics): a `main` root with no grace period.
+    /// Then a pool that aborts right after catching a panic cannot hide the report.
+    pub(crate) fn ends_at_first_failure(&self) -> bool {
+        matches!(self.kind, RootKind::Main { .. }) && self.grace.is_zero()
+    }
+
+    fn set_flags(&self, state: &State) {
+        let mut flags = self.flags.load(Ordering::Relaxed) & (CANCELLED | ENDING);
+        match state.phase {
+            Phase::Running => flags |= COLLECTING,
+            Phase::Failed => flags |= COLLECTING | CANCELLED,
+            Phase::Sealed => flags |= SEALED,
+            Phase::Ended => flags |= SEALED | ENDED,
+        }
+        self.flags.store(flags, Ordering::Release);
+    }
+
+    // --- failures ---------------------------------------------------------------
+
+    /// A panic started in one of this root's workers: hold it until it is reported or
+    /// known to be caught. `false` (and nothing held) if the root no longer collects.
+    pub(crate) fn hold(&self, capture: &Arc<Capture>) -> bool {
+        let mut state = lock(&self.state);
+        if !matches!(state.phase, Phase::Running | Phase::Failed) {
+            return false;
+        }
+        state.held.push(capture.clone());
+        true
+    }
+
+    /// The held panic `seq` escaped a worker: it becomes a failure, named after the
+    /// worker it happened in. `TooLate` if it is no longer held (reported already, or
+    /// reported by `finish` as it decided the outcome).
+    pub(crate) fn report_held(&self, seq: u64) -> Recorded {
+        let mut state = lock(&self.state);
+        let Some(capture) = take_held(&mut state, seq) else {
+            return Recorded::TooLate;
+        };
+        capture.set_resolution(crate::report::Resolution::Reported);
+        let failure = capture.to_failure(capture.worker.unwrap_or(WorkerName::Named("?")));
+        let recorded = self.record_locked(&mut state, failure);
+        self.after_record(state, recorded);
+        recorded
+    }
+
+    /// Takes the held panic `seq` for a failure of another root (a panic re-raised
+    /// in a worker of a root other than the one it started under).
+    pub(crate) fn take_held(&self, seq: u64) -> Option<Arc<Capture>> {
+        let mut state = lock(&self.state);
+        let capture = take_held(&mut state, seq)?;
+        capture.set_resolution(crate::report::Resolution::Reported);
+        drop(state);
+        self.changed.notify_all();
+        Some(capture)
+    }
+
+    /// The held panic `seq` was caught by user code: it is no failure. Returns it (to
+    /// print its held-back message) if it was still held.
+    pub(crate) fn release_caught(&self, seq: u64) -> Option<Arc<Capture>> {
+        let mut state = lock(&self.state);
+        let capture = take_held(&mut state, seq)?;
+        capture.set_resolution(crate::report::Resolution::Caught);
+        drop(state);
+        self.changed.notify_all();
+        Some(capture)
+    }
+
+    /// Records a failure: a returned `Err`, or a panic the root did not hold. The
+    /// first one cancels the root and wakes everyone waiting on it.
+    pub(crate) fn fail(&self, failure: Failure) -> Recorded {
+        let mut state = lock(&self.state);
+        let recorded = self.record_locked(&mut state, failure);
+        self.after_record(state, recorded);
+        recorded
+    }
+
+    fn record_locked(&self, state: &mut State, failure: Failure) -> Recorded {
+        if !matches!(state.phase, Phase::Running | Phase::Failed) {
+            return Recorded::TooLate;
+        }
+        if let Some(first) = &mut state.first {
+            // The report is built from the failure that happened first, which is not
+            // always the first to arrive: a panic's unwinding can make other workers
+            // fail before it reaches its own supervised call.
+            let later = if failure.seq < first.seq {
+                std::mem::replace(first, failure)
+            } else {
+                failure
+            };
+            state.others += 1;
+            state.listed.push(later);
+            state.listed.sort_by_key(|failure| failure.seq);
+            state.listed.truncate(LISTED_OTHERS);
+            return Recorded::Later;
+        }
+        state.first = Some(failure);
+        state.failed_at = Some(self.clock.now());
+        state.phase = Phase::Failed;
+        self.flags.fetch_or(CANCELLED, Ordering::Release);
+        self.set_flags(state);
+        Recorded::First
+    }
+
+    /// Wakes whoever a record concerns, after the lock is released.
+    fn after_record(&self, state: crate::sync::MutexGuard<'_, State>, recorded: Recorded) {
+        let notice = (recorded == Recorded::First)
+            .then(|| self.grace_notice(state.first.as_ref()))
+            .flatten();
+        drop(state);
+        if recorded == Recorded::TooLate {
+            return;
+        }
+        self.changed.notify_all();
+        if recorded == Recorded::First {
+            self.wake_cancelled();
+            if let Some(notice) = notice {
+                stderr::print(&notice);
+            }
+        }
+    }
+
+    fn grace_notice(&self, first: Option<&Failure>) -> Option<String> {
+        let first = first?;
+        if !matches!(self.kind, RootKind::Main { .. }) || self.grace.is_zero() {
+            return None;
+        }
+        let verb = match first.kind {
+            FailureKind::Panic => "panicked",
+            FailureKind::Error => "returned an error",
+        };
+        Some(format!(
+            "fate: worker `{}` {verb}; cancelling, and giving the others up to {} to finish\n",
+            first.worker,
+            DisplayDuration(self.grace)
+        ))
+    }
+
+    // --- the body and the outcome ---------------------------------------------
+
+    /// The body has returned or panicked (a panic was reported as a failure first).
+    pub(crate) fn body_finished(&self) {
+        lock(&self.state).body_done = true;
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn body_is_done(&self) -> bool {
+        lock(&self.state).body_done
+    }
+
+    /// Decides the root's one outcome: reports every panic still held (after
+    /// [`await_held`](Self::await_held), these are the ones that did not arrive in
+    /// time), seals, and hands the report, or `None`, to exactly one caller.
+    pub(crate) fn finish(&self) -> Finish {
+        self.finish_with(None)
+    }
+
+    /// Records `failure` and decides the outcome in one step: under `panic = "abort"`
+    /// the process ends as soon as the panic hook returns, and no other thread may
+    /// decide (and act on) the outcome in between.
+    pub(crate) fn fail_and_finish(&self, failure: Failure) -> Finish {
+        self.finish_with(Some(failure))
+    }
+
+    fn finish_with(&self, failure: Option<Failure>) -> Finish {
+        let mut state = lock(&self.state);
+        if !matches!(state.phase, Phase::Running | Phase::Failed) {
+            return Finish::Lost;
+        }
+        let was_cancelled = self.is_cancelled();
+        if let Some(failure) = failure {
+            let _ = self.record_locked(&mut state, failure);
+        }
+        for capture in std::mem::take(&mut state.held) {
+            capture.set_resolution(crate::report::Resolution::Reported);
+            let failure = capture.to_failure(capture.worker.unwrap_or(WorkerName::Named("?")));
+            let _ = self.record_locked(&mut state, failure);
+        }
+        state.phase = Phase::Sealed;
+        let error = state
+            .first
+            .take()
+            .map(|first| Error::new(first, std::mem::take(&mut state.listed), state.others));
+        if error.is_some() && matches!(self.kind, RootKind::Main { .. }) {
+            self.flags.fetch_or(ENDING, Ordering::Release);
+        }
+        self.set_flags(&state);
+        drop(state);
+        self.changed.notify_all();
+        if self.is_cancelled() && !was_cancelled {
+            self.wake_cancelled();
+        }
+        Finish::Won(error)
+    }
+
+    /// The root is gone: threads may forget it.
+    pub(crate) fn end(&self) {
+        let mut state = lock(&self.state);
+        state.phase = Phase::Ended;
+        state.held.clear();
+        self.set_flags(&state);
+        drop(state);
+        // Counters hold their root: forgetting them here breaks that cycle.
+        lock(&self.counters).clear();
+        self.changed.notify_all();
+        LIVE.fetch_sub(1, StdOrdering::AcqRel);
+    }
+
+    // --- waits ------------------------------------------------------------------
+
+    /// Waits until a failure is recorded or the body is done; `true` for a failure.
+    pub(crate) fn wait_for_failure_or_body(&self) -> bool {
+        self.wait_until(None, Counting::Nothing, |state, _| {
+            state.first.is_some() || state.body_done
+        });
+        lock(&self.state).first.is_some()
+    }
+
+    /// Waits until a failure is recorded; `false` if the outcome was decided first
+    /// (the program ended without one).
+    pub(crate) fn wait_for_failure(&self) -> bool {
+        self.wait_until(None, Counting::Nothing, |state, _| {
+            state.first.is_some() || !matches!(state.phase, Phase::Running | Phase::Failed)
+        });
+        lock(&self.state).first.is_some()
+    }
+
+    /// Once the body is done: waits for what the options ask. With `wait` after a
+    /// success, until the running workers have finished or one fails; after a
+    /// failure, until the body and every running worker have finished or the grace
+    /// period is over. Returns whether everything finished.
+    pub(crate) fn settle(&self, body: BodyEnd) -> bool {
+        if body == BodyEnd::Succeeded && self.after_body == AfterBody::WaitForWorkers {
+            self.wait_until(None, Counting::Running, |state, running| {
+                state.first.is_some() || running == 0
+            });
+        }
+        self.wait_out_grace()
+    }
+
+    /// After a failure: waits until the body and every running worker have finished,
+    /// or the grace period (counted from the failure) is over. Returns whether all
+    /// finished; with no failure, whether the body is done.
+    pub(crate) fn wait_out_grace(&self) -> bool {
+        let failed_at = lock(&self.state).failed_at;
+        let Some(failed_at) = failed_at else {
+            return lock(&self.state).body_done;
+        };
+        let deadline = failed_at.checked_add(self.grace);
+        self.wait_until(deadline, Counting::Running, |state, running| {
+            state.body_done && running == 0
+        })
+    }
+
+    /// Before the outcome is decided: waits (at most `patience`) until no panic of this
+    /// root's workers is held, so that one still unwinding reaches its supervised call
+    /// and is reported as it happened. Usually none is held, and this returns at once.
+    /// Panics held on the calling thread (`here`) are not waited for: only that
+    /// thread could resolve them.
+    pub(crate) fn await_held(&self, patience: Duration, here: &[u64]) -> bool {
+        let deadline = self.clock.now().checked_add(patience);
+        self.wait_until(deadline, Counting::Nothing, |state, _| {
+            state.held.iter().all(|capture| here.contains(&capture.seq))
+        })
+    }
+
+    /// Blocks until cancelled or `timeout` passes; returns whether cancelled.
+    pub(crate) fn wait_cancelled(&self, timeout: Duration) -> bool {
+        if self.is_cancelled() {
+            return true;
+        }
+        let deadline = self.clock.now().checked_add(timeout);
+        self.wait_until(deadline, Counting::Nothing, |_, _| self.is_cancelled())
+    }
+
+    /// Moves the root's clock on and wakes its waits with a deadline (models only).
+    #[cfg(fate_loom)]
+    pub(crate) fn advance_clock(&self, by: Duration) {
+        let state = lock(&self.state);
+        self.clock.advance(by);
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    fn wait_until(
+        &self,
+        deadline: Option<Duration>,
+        counting: Counting,
+        mut done: impl FnMut(&State, usize) -> bool,
+    ) -> bool {
+        if counting == Counting::Running {
+            self.watching_running.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst); // pairs with `wake_if_watching`
+        }
+        let mut state = lock(&self.state);
+        loop {
+            let running = match counting {
+                Counting::Running => self.running(),
+                Counting::Nothing => 0,
+            };
+            if done(&state, running) {
+                return true;
+            }
+            state = match deadline {
+                None => self
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                Some(deadline) => {
+                    let now = self.clock.now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    self.changed
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    // --- running workers ----------------------------------------------------------
+
+    /// A new counter of running workers, for one thread.
+    pub(crate) fn new_counter(root: &Arc<Root>) -> Arc<Counter> {
+        let counter = Arc::new(Counter::new(root.clone()));
+        if root.has_ended() {
+            // Nobody waits any more; not keeping it leaves no cycle behind.
+            return counter;
+        }
+        let mut counters = lock(&root.counters);
+        // Forget the counters of threads that are gone and left nothing running.
+        counters.retain(|counter| !(counter.retired.load(Ordering::Acquire) && counter.is_idle()));
+        counters.push(counter.clone());
+        counter
+    }
+
+    /// Supervised calls in progress under this root, on any thread.
+    pub(crate) fn running(&self) -> usize {
+        lock(&self.counters)
+            .iter()
+            .map(|counter| counter.running())
+            .sum()
+    }
+
+    /// How many counters of running workers this root keeps (for tests: one per
+    /// thread that ran a worker and is still alive, or left one running).
+    #[cfg(test)]
+    pub(crate) fn counter_count(&self) -> usize {
+        lock(&self.counters).len()
+    }
+
+    /// A worker left (its counter was just lowered): wakes whoever waits for the
+    /// running workers to finish.
+    #[inline]
+    fn wake_if_watching(&self) {
+        // The two SeqCst fences (here and in `wait_until`) order "lower the counter,
+        // then read the flag" against "raise the flag, then read the counters": either
+        // the waiter sees the lowered counter, or this sees the flag and wakes it,
+        // taking the lock first so that the waiter is already waiting. (Fences rather
+        // than SeqCst accesses: loom models fences exactly.)
+        fence(Ordering::SeqCst);
+        if self.watching_running.load(Ordering::Relaxed) {
+            self.wake_watchers();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_watchers(&self) {
+        drop(lock(&self.state));
+        self.changed.notify_all();
+    }
+
+    // --- cancellation wakers ----------------------------------------------------
+
+    /// Registers the waker of a `fate::cancelled()` future, in O(1): `key` is its
+    /// place, given on the first registration and kept by the future. `false` if the
+    /// root is cancelled already (then nothing is registered).
+    pub(crate) fn register_waker(&self, key: &mut Option<usize>, waker: &Waker) -> bool {
+        let mut wakers = lock(&self.wakers);
+        // Checked under the lock that cancelling takes the wakers under: no lost
+        // wake-up.
+        if self.is_cancelled() {
+            return false;
+        }
+        match key.and_then(|key| wakers.slots.get_mut(key)) {
+            Some(Some(known)) => {
+                if !known.will_wake(waker) {
+                    known.clone_from(waker);
+                }
+            }
+            _ => *key = Some(wakers.insert(waker.clone())),
+        }
+        true
+    }
+
+    /// Forgets the waker at `key`, in O(1).
+    pub(crate) fn unregister_waker(&self, key: usize) {
+        lock(&self.wakers).remove(key);
+    }
+
+    fn wake_cancelled(&self) {
+        let wakers = std::mem::take(&mut *lock(&self.wakers));
+        for waker in wakers.slots.into_iter().flatten() {
+            waker.wake();
+        }
+    }
+}
+
+fn take_held(state: &mut State, seq: u64) -> Option<Arc<Capture>> {
+    let index = state.held.iter().position(|capture| capture.seq == seq)?;
+    Some(state.held.swap_remove(index))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Counting {
+    /// The wait's condition reads the number of running workers.
+    Running,
+    Nothing,
+}
+
+/// The wakers of `fate::cancelled()` futures, each in a place of its own, so that
+/// registering, re-registering and forgetting one cost O(1) whatever their number.
+#[derive(Default)]
+struct Wakers {
+    slots: Vec<Option<Waker>>,
+    free: Vec<usize>,
+}
+
+impl Wakers {
+    fn insert(&mut self, waker: Waker) -> usize {
+        match self.free.pop() {
+            Some(key) => {
+                self.slots[key] = Some(waker);
+                key
+            }
+            None => {
+                self.slots.push(Some(waker));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, key: usize) {
+        // After a cancellation the slots are gone: a late removal finds nothing.
+        if let Some(slot) = self.slots.get_mut(key) {
+            if slot.take().is_some() {
+                self.free.push(key);
+            }
+        }
+    }
+}
+
+/// The supervised calls in progress under one root on one thread: read by the root
+/// when it waits, written on the hot path without contention.
+///
+/// `calls` counts the thread's outermost sync calls and is written by that thread
+/// alone, so entering is a plain store; `futures` counts the supervised futures made
+/// on the thread, which may end on another thread, so it takes atomic
+/// read-modify-writes.
+#[derive(Debug)]
+pub(crate) struct Counter {
+    calls: AtomicUsize,
+    futures: AtomicUsize,
+    /// The thread that owned it has exited.
+    retired: AtomicBool,
+    /// A supervised future holds its root through the counter of the thread that
+    /// made it, so that making futures on several threads never writes one shared
+    /// reference count.
+    root: Arc<Root>,
+}
+
+impl Counter {
+    fn new(root: Arc<Root>) -> Self {
+        Counter {
+            calls: AtomicUsize::new(0),
+            futures: AtomicUsize::new(0),
+            retired: AtomicBool::new(false),
+            root,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn root(&self) -> &Arc<Root> {
+        &self.root
+    }
+
+    /// A sync call starts; only the counter's own thread calls this.
+    #[inline]
+    pub(crate) fn enter_call(&self) {
+        // Relaxed: a worker that starts while the root checks was "not started yet".
+        let calls = self.calls.load(Ordering::Relaxed);
+        self.calls.store(calls + 1, Ordering::Relaxed);
+    }
+
+    /// A sync call ends; only the counter's own thread calls this.
+    #[inline]
+    pub(crate) fn leave_call(&self) {
+        let calls = self.calls.load(Ordering::Relaxed);
+        self.calls.store(calls.wrapping_sub(1), Ordering::Relaxed);
+        self.root.wake_if_watching();
+    }
+
+    /// A future starts counting here.
+    pub(crate) fn enter_future(&self) {
+        self.futures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A future counted here ended, on any thread.
+    pub(crate) fn leave_future(&self) {
+        self.futures.fetch_sub(1, Ordering::Relaxed);
+        self.root.wake_if_watching();
+    }
+
+    fn running(&self) -> usize {
+        self.calls.load(Ordering::Relaxed) + self.futures.load(Ordering::Relaxed)
+    }
+
+    /// The thread that owned it exited.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_idle(&self) -> bool {
+        self.running() == 0
+    }
+}
+
+/// A duration the way a person writes it in `grace = "..."`.
+pub(crate) struct DisplayDuration(pub(crate) Duration);
+
+impl fmt::Display for DisplayDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms % 60_000 == 0 && ms > 0 {
+            write!(f, "{}m", ms / 60_000)
+        } else if ms % 1000 == 0 {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}

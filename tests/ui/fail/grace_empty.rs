@@ -1,0 +1,2 @@
+#[fate::supervised(grace = "")]
+fn main() {}

@@ -1,0 +1,2 @@
+#[fate::supervised(grace = "-1s")]
+fn main() {}
