@@ -46,27 +46,32 @@ fn caught_panic_in_a_worker_that_returns_is_printed_once() {
 /// (c) A plain `tokio::spawn`ed task panics on a current-thread runtime; the body
 /// sleeps 1 s and returns Ok. Both orders of the attributes.
 #[test]
-fn unsupervised_task_panic_on_a_current_thread_runtime_is_printed_at_once() {
+fn unsupervised_task_panic_is_printed_at_once_fate_above_tokio() {
+    assert_task_panic_printed_at_once(env!("CARGO_BIN_EXE_tokio_above"));
+}
+
+#[test]
+fn unsupervised_task_panic_is_printed_at_once_fate_below_tokio() {
+    assert_task_panic_printed_at_once(env!("CARGO_BIN_EXE_tokio_below"));
+}
+
+#[track_caller]
+fn assert_task_panic_printed_at_once(program: &str) {
     let at = location_of("src/lib.rs", "panic!(\"an unsupervised task panicked\")");
-    for program in [
-        env!("CARGO_BIN_EXE_tokio_above"),
-        env!("CARGO_BIN_EXE_tokio_below"),
-    ] {
-        let output = run(program).arg("unsupervised_panic").output();
-        output
-            .assert_code(0)
-            .assert_stderr_count("an unsupervised task panicked", 1)
-            .assert_raw_panic_count("main", &at, "an unsupervised task panicked", 1)
-            .assert_stderr_lacks("Error:");
-        let spawned = output.stderr_line_time("spawning the task");
-        let printed = output.stderr_line_time("an unsupervised task panicked");
-        assert!(
-            printed < spawned + Duration::from_millis(300),
-            "the task's panic message came {:?} after the spawn, not within 300 ms\n{}",
-            printed.saturating_sub(spawned),
-            output.dump()
-        );
-    }
+    let output = run(program).arg("unsupervised_panic").output();
+    output
+        .assert_code(0)
+        .assert_stderr_count("an unsupervised task panicked", 1)
+        .assert_raw_panic_count("main", &at, "an unsupervised task panicked", 1)
+        .assert_stderr_lacks("Error:");
+    let spawned = output.stderr_line_time("spawning the task");
+    let printed = output.stderr_line_time("an unsupervised task panicked");
+    assert!(
+        printed < spawned + Duration::from_millis(300),
+        "the task's panic message came {:?} after the spawn, not within 300 ms\n{}",
+        printed.saturating_sub(spawned),
+        output.dump()
+    );
 }
 
 /// (d) After the catch (the catcher then polls `fate::is_cancelled()`), another worker

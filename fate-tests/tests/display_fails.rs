@@ -41,23 +41,39 @@ fn sync_worker_whose_display_panics() {
 }
 
 #[test]
-fn async_worker_whose_display_fails() {
-    for program in [
+fn async_worker_whose_display_fails_fate_above_tokio() {
+    assert_prompt_report(
         env!("CARGO_BIN_EXE_tokio_above"),
-        env!("CARGO_BIN_EXE_tokio_below"),
-    ] {
-        assert_prompt_report(program, "display_error", "returns_bad_display_async");
-    }
+        "display_error",
+        "returns_bad_display_async",
+    );
 }
 
 #[test]
-fn async_worker_whose_display_panics() {
-    for program in [
-        env!("CARGO_BIN_EXE_tokio_above"),
+fn async_worker_whose_display_fails_fate_below_tokio() {
+    assert_prompt_report(
         env!("CARGO_BIN_EXE_tokio_below"),
-    ] {
-        assert_prompt_report(program, "display_panic", "returns_panicky_display_async");
-    }
+        "display_error",
+        "returns_bad_display_async",
+    );
+}
+
+#[test]
+fn async_worker_whose_display_panics_fate_above_tokio() {
+    assert_prompt_report(
+        env!("CARGO_BIN_EXE_tokio_above"),
+        "display_panic",
+        "returns_panicky_display_async",
+    );
+}
+
+#[test]
+fn async_worker_whose_display_panics_fate_below_tokio() {
+    assert_prompt_report(
+        env!("CARGO_BIN_EXE_tokio_below"),
+        "display_panic",
+        "returns_panicky_display_async",
+    );
 }
 
 /// `patient` has `grace = "2s"`: the body joins the worker's thread, prints what the

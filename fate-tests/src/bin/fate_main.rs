@@ -58,13 +58,18 @@ fn main() -> Result<(), fate::Error> {
             let _ = never.recv();
             block_forever()
         }
-        // 8. Many workers panic at once (a barrier); the body is blocked.
+        // 8. Many workers panic at once (a barrier; worker i then spins i * `stagger`
+        //    times, so that later panics land while the report is being printed);
+        //    the body is blocked.
         "many_panics" => {
             let n = number_arg(2, 8) as usize;
+            let stagger = number_arg(3, 0);
             let barrier = Arc::new(Barrier::new(n));
             for i in 0..n {
                 let barrier = barrier.clone();
-                spawn_named(&format!("w{i}"), move || panics_together(barrier, i));
+                spawn_named(&format!("w{i}"), move || {
+                    panics_together(barrier, i, stagger)
+                });
             }
             block_forever()
         }
@@ -195,8 +200,11 @@ fn boom() {
 }
 
 #[fate::supervised]
-fn panics_together(barrier: Arc<Barrier>, i: usize) {
+fn panics_together(barrier: Arc<Barrier>, i: usize, stagger: u64) {
     barrier.wait();
+    for _ in 0..i as u64 * stagger {
+        std::hint::spin_loop();
+    }
     panic!("together {i}");
 }
 
