@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 /// assert their own, much tighter, bounds.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The address space a child may use (`ulimit -v`), so that a runaway allocation
+/// (an endless `source()` chain, say) fails the child instead of eating the machine.
+/// Far above what these programs need (about 140 MiB of address space each).
+pub const MEMORY_LIMIT_MIB: u64 = 4096;
+
 /// The note Rust (and fate's report) ends a panic message with when backtraces are off.
 pub const BACKTRACE_NOTE: &str =
     "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
@@ -83,6 +88,7 @@ pub struct Run {
     args: Vec<OsString>,
     env: BTreeMap<String, String>,
     timeout: Duration,
+    memory_limit_mib: u64,
     stderr: StderrMode,
 }
 
@@ -98,6 +104,7 @@ pub fn run(program: impl Into<PathBuf>) -> Run {
         args: Vec::new(),
         env,
         timeout: TIMEOUT,
+        memory_limit_mib: MEMORY_LIMIT_MIB,
         stderr: StderrMode::Capture,
     }
 }
@@ -112,6 +119,18 @@ impl Run {
     /// Sets an environment variable for the child.
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Kills the child (failing [`Run::output`]) after `timeout` instead of [`TIMEOUT`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Limits the child's address space to `mib` MiB instead of [`MEMORY_LIMIT_MIB`].
+    pub fn memory_limit_mib(mut self, mib: u64) -> Self {
+        self.memory_limit_mib = mib;
         self
     }
 
@@ -146,8 +165,14 @@ impl Run {
 
     /// Runs the child to its end, or kills it at the time limit (`status: None`).
     pub fn try_output(self) -> Output {
-        let mut command = Command::new(&self.program);
+        // `sh` sets the limit, then `exec`s the program (same process, same status).
+        let mut command = Command::new("sh");
         command
+            .arg("-c")
+            .arg(r#"ulimit -v "$1" && shift && exec "$@""#)
+            .arg("sh")
+            .arg((self.memory_limit_mib * 1024).to_string())
+            .arg(&self.program)
             .args(&self.args)
             .envs(&self.env)
             .current_dir(workspace_dir())
@@ -255,7 +280,10 @@ impl Output {
         let times: String = self
             .stderr_lines
             .iter()
-            .map(|(at, line)| format!("{:>8.1?} | {line}", at))
+            .map(|(at, line)| match line.strip_suffix('\n') {
+                Some(line) => format!("{at:>8.1?} | {line}\n"),
+                None => format!("{at:>8.1?} | {line} [no newline: the output ends here]\n"),
+            })
             .collect();
         format!(
             "command: {}\nstatus: {:?}\nelapsed: {:?}\n--- stdout ---\n{}--- stderr (arrival | line) ---\n{}--------------",
@@ -468,7 +496,8 @@ pub fn check_report_block(
     Ok(())
 }
 
-/// Runs `one_round(i)` for `i` in `0..rounds`, from 2 threads, and judges each output
+/// Runs `one_round(i)` for `i` in `0..rounds`, from 2 threads (and one race at a time
+/// per test binary), and judges each output
 /// with `judge` (`Err(why)` for a bad run; a run killed at the time limit is bad too).
 /// Prints `<name>: <bad>/<rounds> bad` and the reasons, then asserts that none was bad.
 /// Stops early after 3 killed runs.
@@ -479,6 +508,9 @@ pub fn race(
     one_round: impl Fn(usize) -> Output + Sync,
     judge: impl Fn(&Output) -> Result<(), String> + Sync,
 ) {
+    // One race at a time in a test binary, so that at most 2 rounds run at once.
+    static ONE_RACE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _racing = ONE_RACE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let killed = AtomicUsize::new(0);
