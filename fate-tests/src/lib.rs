@@ -1,6 +1,22 @@
-//! What the test programs in `src/bin/` share: hostile error types, a few async
-//! workers, and the scenarios of the two tokio programs (which differ only in the order
-//! of their attributes).
+//! End-to-end tests of fate (issue 8): programs in `src/bin/`, run as child processes
+//! by the tests in `tests/` (one file per behaviour), which find them with
+//! `env!("CARGO_BIN_EXE_<name>")`.
+//!
+//! ```sh
+//! cargo test -j1 -p fate-tests                       # races: FATE_ROUNDS=100 rounds
+//! FATE_ROUNDS=500 cargo test -j1 -p fate-tests       # for the record
+//! cargo test -j1 -p fate-tests --no-default-features # without the io::Result and
+//!                                                    # String mains (item 15)
+//! ```
+//!
+//! Race tests print `<name>: <bad>/<rounds> bad` and the reasons on stderr (shown
+//! with `-- --nocapture`, or when they fail). `tests/panic_abort.rs` builds
+//! `abort_main` once more, with the `fixture-abort` profile, under
+//! `target/fixture-abort-build`.
+//!
+//! This library is what the programs share: hostile error types, a few async workers,
+//! and the scenarios of the two tokio programs (which differ only in the order of
+//! their attributes).
 
 use std::error::Error;
 use std::fmt;
