@@ -559,7 +559,12 @@ fn a_thread_not_started_by_fate_spawn_is_covered_by_no_supervisor() {
         Supervisor::new().run(|| {
             let handle = std::thread::Builder::new()
                 .name("not-from-fate-spawn".into())
-                .spawn(|| (load_config(true), std::panic::catch_unwind(|| explode("plain"))))
+                .spawn(|| {
+                    (
+                        load_config(true),
+                        std::panic::catch_unwind(|| explode("plain")),
+                    )
+                })
                 .expect("spawn");
             let (err, panicked) = handle.join().expect("the panic was caught");
             assert!(err.is_err() && panicked.is_err());
@@ -779,7 +784,10 @@ fn supervisors_side_by_side_never_see_each_others_failures() {
     });
     let b = root_b.expect_err("b's worker failed");
     assert_eq!((b.message(), b.others()), ("b's own", 0));
-    let a = root_a.join().expect("root a's thread").expect_err("a's worker failed");
+    let a = root_a
+        .join()
+        .expect("root a's thread")
+        .expect_err("a's worker failed");
     assert_eq!((a.message(), a.others()), ("a's own", 0));
 }
 

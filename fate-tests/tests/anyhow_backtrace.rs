@@ -12,7 +12,7 @@ use support::{location_of, run};
 const ANYHOW_MAIN: &str = env!("CARGO_BIN_EXE_anyhow_main");
 
 #[track_caller]
-fn assert_full_report(scenario: &str, worker: &str, message: &str) {
+fn assert_full_report(scenario: &str, worker: &str, message: &str, follower: &str) {
     let output = run(ANYHOW_MAIN).arg(scenario).backtraces().output();
     let at = location_of("src/bin/anyhow_main.rs", &format!("panic!(\"{message}\")"));
     output
@@ -23,7 +23,7 @@ fn assert_full_report(scenario: &str, worker: &str, message: &str) {
         ))
         .assert_stderr_count("Error:", 1)
         .assert_stderr_has("and 1 more failure")
-        .assert_stderr_has("worker `follow_up`")
+        .assert_stderr_has(&format!("worker `{follower}` failed"))
         .assert_stderr_has("follow-up failed too")
         .assert_no_raw_panic();
     assert!(
@@ -57,11 +57,17 @@ fn slow_unwinding_panic_then_an_err() {
         "slow_unwind",
         "crunch_slowly",
         "crunch ran out of numbers slowly",
+        "follow_up",
     );
 }
 
 /// The follower fails on the cancellation; the body returns within the grace period.
 #[test]
 fn panic_then_an_err_on_cancellation() {
-    assert_full_report("on_cancel", "crunch", "crunch ran out of numbers");
+    assert_full_report(
+        "on_cancel",
+        "crunch",
+        "crunch ran out of numbers",
+        "follow_the_cancellation",
+    );
 }
