@@ -651,3 +651,38 @@ pub(crate) fn touch() {
 pub(crate) fn encloser(kind: FrameKind, root: u64) -> Option<Frame> {
     innermost().filter(|frame| frame.encloses(kind, root))
 }
+
+#[cfg(all(test, not(fate_loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::root::{AfterBody, RootKind};
+
+    /// Threads that ran workers and exited leave no counter behind: what a root keeps
+    /// stays bounded by the threads alive, not by every thread that ever ran one.
+    #[test]
+    fn exited_threads_leave_no_counter_behind() {
+        let root = Arc::new(Root::new(
+            RootKind::Supervisor,
+            Duration::ZERO,
+            AfterBody::End,
+        ));
+        for _ in 0..20 {
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let _own = set_own_root(&root);
+                for _ in 0..3 {
+                    crate::worker::run(WorkerName::Named("w"), || (), |_| None);
+                }
+            })
+            .join()
+            .unwrap();
+        }
+        assert_eq!(root.running(), 0);
+        // Making one more counter forgets those of the threads that are gone.
+        let _counter = Root::new_counter(&root);
+        assert_eq!(root.counter_count(), 1);
+        root.end();
+    }
+}

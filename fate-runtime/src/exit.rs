@@ -174,27 +174,24 @@ fn watch(root: &Root) {
 
 /// The async body of `main`, as an executor's attribute made it: each poll is a frame
 /// of `main` (see [`MainBody::Polls`]).
-pub fn main_body_future<F: Future>(body: F) -> impl Future<Output = F::Output> {
-    async move {
-        let mut body = pin!(body);
-        poll_fn(|cx| {
-            let Some(entered) =
-                context::enter(WorkerName::Named("main"), FrameKind::Boundary, false)
-            else {
-                return body.as_mut().poll(cx);
-            };
-            match panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
-                Ok(poll) => {
-                    context::leave(entered, Leaving::Normally);
-                    poll
-                }
-                Err(payload) => {
-                    worker::escaped(&entered, Some(&*payload), Unwinds::On);
-                    context::leave(entered, Leaving::Unwinding);
-                    panic::resume_unwind(payload)
-                }
+pub async fn main_body_future<F: Future>(body: F) -> F::Output {
+    let mut body = pin!(body);
+    poll_fn(|cx| {
+        let Some(entered) = context::enter(WorkerName::Named("main"), FrameKind::Boundary, false)
+        else {
+            return body.as_mut().poll(cx);
+        };
+        match panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
+            Ok(poll) => {
+                context::leave(entered, Leaving::Normally);
+                poll
             }
-        })
-        .await
-    }
+            Err(payload) => {
+                worker::escaped(&entered, Some(&*payload), Unwinds::On);
+                context::leave(entered, Leaving::Unwinding);
+                panic::resume_unwind(payload)
+            }
+        }
+    })
+    .await
 }

@@ -641,6 +641,8 @@ mod tests {
             column: 9,
         });
         first.thread = Some("consumer".into());
+        // As the hook captures it when `RUST_BACKTRACE` does not ask for a backtrace.
+        first.backtrace = Some(Arc::new(Backtrace::disabled()));
         let later = failure("produce", FailureKind::Error, "channel closed");
         let error = Error::new(first, vec![later], 2);
         assert_eq!(

@@ -334,7 +334,7 @@ impl Root {
     /// Wakes whoever a record concerns, after the lock is released.
     fn after_record(&self, state: crate::sync::MutexGuard<'_, State>, recorded: Recorded) {
         let notice = (recorded == Recorded::First)
-            .then(|| self.grace_notice(state.first.as_ref()))
+            .then(|| self.grace_notice(&state))
             .flatten();
         drop(state);
         if recorded == Recorded::TooLate {
@@ -349,18 +349,33 @@ impl Root {
         }
     }
 
-    fn grace_notice(&self, first: Option<&Failure>) -> Option<String> {
-        let first = first?;
+    /// The notice a `main` root with a grace period prints at its first failure. It
+    /// names the failure that happened first: a panic still unwinding may have
+    /// started before the failure that arrived first.
+    fn grace_notice(&self, state: &State) -> Option<String> {
+        let first = state.first.as_ref()?;
         if !matches!(self.kind, RootKind::Main { .. }) || self.grace.is_zero() {
             return None;
         }
-        let verb = match first.kind {
+        let earlier = state
+            .held
+            .iter()
+            .filter(|capture| capture.seq < first.seq)
+            .min_by_key(|capture| capture.seq);
+        let (worker, kind) = match earlier {
+            Some(capture) => (
+                capture.worker.unwrap_or(WorkerName::Named("?")).to_cow(),
+                FailureKind::Panic,
+            ),
+            None => (first.worker.clone(), first.kind),
+        };
+        let verb = match kind {
             FailureKind::Panic => "panicked",
             FailureKind::Error => "returned an error",
         };
         Some(format!(
-            "fate: worker `{}` {verb}; cancelling, and giving the others up to {} to finish\n",
-            first.worker,
+            "fate: worker `{worker}` {verb}; cancelling, and giving the others up to {} to \
+             finish\n",
             DisplayDuration(self.grace)
         ))
     }

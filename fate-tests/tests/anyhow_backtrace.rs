@@ -22,6 +22,9 @@ fn assert_full_report(scenario: &str, worker: &str, message: &str, follower: &st
             "Error: worker `{worker}` panicked at {at}: {message}"
         ))
         .assert_stderr_count("Error:", 1)
+        // The notice names the failure that happened first, as the report does, even
+        // when another arrived before it (the panic was still unwinding).
+        .assert_stderr_has(&format!("fate: worker `{worker}` panicked; cancelling"))
         .assert_stderr_has("and 1 more failure")
         .assert_stderr_has(&format!("worker `{follower}` failed"))
         .assert_stderr_has("follow-up failed too")
