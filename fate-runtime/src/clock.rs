@@ -3,7 +3,7 @@
 //! Normally the system's monotonic clock. Under `--cfg fate_loom` it is a counter
 //! that the model advances by hand (loom cannot model time): a grace deadline then
 //! passes exactly when the model says so, and every wait with a deadline is woken by
-//! [`Root::advance_clock`](crate::supervisor::Root::advance_clock).
+//! `Root::advance_clock`.
 
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ impl Clock {
     }
 
     /// Moves the clock on (models only).
-    #[cfg(fate_loom)]
+    #[cfg(all(test, fate_loom))]
     pub(crate) fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
         self.millis.fetch_add(by, crate::sync::Ordering::SeqCst);

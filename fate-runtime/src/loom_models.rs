@@ -1,37 +1,220 @@
-//! Loom models of a root's synchronisation: every interleaving, up to the preemption
-//! bound, of the operations that race in a supervised program.
+//! Loom models of a root's protocol: every interleaving, up to the preemption bound,
+//! of the steps that race in a supervised program, each step the runtime's own
+//! `Root` method as the hook, the supervised call, the body and the watcher call it.
+//!
+//! A failure travels in these steps: the panic hook holds the panic with its root
+//! ([`Root::hold`]); the unwinding reaches the supervised call it escapes, which
+//! reports it ([`Root::report_held`]), or user code catches it and fate learns so
+//! ([`Root::release_caught`]); a returned `Err` is recorded directly ([`Root::fail`]).
+//! Whoever ends the root waits for held panics ([`Root::await_held`], bounded by the
+//! model clock) and decides the outcome once ([`Root::finish`]).
 //!
 //! Run with `RUSTFLAGS="--cfg fate_loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p
 //! fate-runtime --lib --release loom` (`.ci/run` does). A lost wake-up shows up as a
 //! deadlock, which loom reports; time is the root's model clock, moved on by hand.
 
+use std::task::{Wake, Waker};
 use std::time::Duration;
 
 use loom::thread;
 
-use crate::report::{Failure, FailureKind};
-use crate::supervisor::{Root, RootKind};
-use crate::sync::Arc;
+use crate::report::{next_seq, Capture, Failure, FailureKind, Resolution, WorkerName};
+use crate::root::{AfterBody, BodyEnd, Finish, Recorded, Root, RootKind, UNWIND_PATIENCE};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering};
 
 fn failure(worker: &'static str) -> Failure {
     Failure {
-        seq: crate::report::next_seq(),
+        seq: next_seq(),
         worker: worker.into(),
-        kind: FailureKind::Panic,
+        kind: FailureKind::Error,
         message: "boom".into(),
         chain: Vec::new(),
+        chain_note: None,
         location: None,
         thread: None,
         backtrace: None,
     }
 }
 
-fn root(grace_ms: u64, wait: bool) -> Arc<Root> {
+/// What the hook captures as a panic starts in the worker `worker`.
+fn panic_capture(worker: &'static str) -> Arc<Capture> {
+    Arc::new(Capture::new(
+        next_seq(),
+        Some(WorkerName::Named(worker)),
+        "boom".into(),
+        None,
+        None,
+        None,
+        Resolution::Held,
+    ))
+}
+
+fn root(grace_ms: u64, after_body: AfterBody) -> Arc<Root> {
     Arc::new(Root::new(
         RootKind::Supervisor,
         Duration::from_millis(grace_ms),
-        wait,
+        after_body,
     ))
+}
+
+/// The outcome `finish` handed out, which must be exactly one `Won`.
+fn won(finish: Finish) -> Option<crate::report::Error> {
+    match finish {
+        Finish::Won(error) => error,
+        Finish::Lost => panic!("the only caller of finish lost"),
+    }
+}
+
+/// The race of issue 8's first item, with the hook's part: a worker's panic starts
+/// (the hook holds it) while the body returns, and its unwinding reaches the
+/// supervised call only after the body's thread began to end the root. Whatever the
+/// order, the panic is never lost: held before the end, it is the outcome's failure
+/// (reported by the call, or by `finish` after the patience); held too late, the root
+/// refused it, and the hook prints Rust's message.
+#[test]
+fn loom_a_panic_unwinding_as_the_body_returns_is_never_lost() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let held = Arc::new(AtomicBool::new(false));
+        let worker = {
+            let (root, held) = (root.clone(), held.clone());
+            thread::spawn(move || {
+                let capture = panic_capture("worker");
+                if root.hold(&capture) {
+                    held.store(true, Ordering::SeqCst);
+                    // ... the unwinding runs destructors, then reaches the call.
+                    let _ = root.report_held(capture.seq);
+                }
+            })
+        };
+        // The patience passes only when the model says so: a timer moves the clock.
+        let timer = {
+            let root = root.clone();
+            thread::spawn(move || root.advance_clock(UNWIND_PATIENCE))
+        };
+        root.body_finished();
+        root.settle(BodyEnd::Succeeded);
+        root.await_held(UNWIND_PATIENCE, &[]);
+        let outcome = won(root.finish());
+        worker.join().unwrap();
+        timer.join().unwrap();
+        if held.load(Ordering::SeqCst) {
+            let error = outcome.expect("a held panic is the outcome's failure");
+            assert_eq!(error.worker(), "worker");
+            assert_eq!(error.others(), 0, "reported once");
+        } else {
+            assert!(outcome.is_none(), "a panic the root refused is Rust's to print");
+        }
+        root.end();
+    });
+}
+
+/// With no time passing, only the unwinding reaching the supervised call can end
+/// the wait for it: the report wakes the root waiting in `await_held` (no lost
+/// wake-up), and the outcome has the panic, once.
+#[test]
+fn loom_the_wait_for_a_held_panic_ends_when_its_report_arrives() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let capture = panic_capture("worker");
+        assert!(root.hold(&capture));
+        let worker = {
+            let root = root.clone();
+            thread::spawn(move || assert_eq!(root.report_held(capture.seq), Recorded::First))
+        };
+        root.body_finished();
+        assert!(root.await_held(UNWIND_PATIENCE, &[]), "woken by the report");
+        let error = won(root.finish()).expect("the panic");
+        assert_eq!((error.worker(), error.others()), ("worker", 0));
+        worker.join().unwrap();
+        root.end();
+    });
+}
+
+/// The patience runs out while the panic still unwinds: `finish` reports it as the
+/// hook saw it, and its report arriving later is too late. Once, whatever the order.
+#[test]
+fn loom_a_panic_still_unwinding_after_the_patience_is_reported_by_finish_once() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let capture = panic_capture("slow");
+        assert!(root.hold(&capture));
+        let seq = capture.seq;
+        let worker = {
+            let root = root.clone();
+            thread::spawn(move || root.report_held(seq))
+        };
+        let timer = {
+            let root = root.clone();
+            thread::spawn(move || root.advance_clock(UNWIND_PATIENCE))
+        };
+        root.await_held(UNWIND_PATIENCE, &[]);
+        let error = won(root.finish()).expect("the panic is never dropped");
+        assert_eq!((error.worker(), error.others()), ("slow", 0));
+        timer.join().unwrap();
+        let reported = worker.join().unwrap();
+        assert!(matches!(reported, Recorded::First | Recorded::TooLate));
+        root.end();
+    });
+}
+
+/// The report is built from the failure that happened first: a panic that started
+/// before an `Err` is the report even when the `Err` arrives first, and the `Err` is
+/// counted once.
+#[test]
+fn loom_the_earliest_failure_is_the_report_whatever_arrives_first() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let capture = panic_capture("cause");
+        assert!(root.hold(&capture));
+        let symptom = failure("symptom");
+        assert!(capture.seq < symptom.seq);
+        let unwinding = {
+            let root = root.clone();
+            thread::spawn(move || {
+                let _ = root.report_held(capture.seq);
+            })
+        };
+        let erring = {
+            let root = root.clone();
+            thread::spawn(move || {
+                let _ = root.fail(symptom);
+            })
+        };
+        erring.join().unwrap();
+        unwinding.join().unwrap();
+        root.await_held(UNWIND_PATIENCE, &[]);
+        let error = won(root.finish()).expect("two failures");
+        assert_eq!((error.worker(), error.others()), ("cause", 1));
+        root.end();
+    });
+}
+
+/// A held panic that user code caught races with the root ending: it is either
+/// released (no failure, its message printed by the thread) or reported by `finish`
+/// (the thread then prints nothing) — never both, never neither.
+#[test]
+fn loom_a_caught_panic_is_released_or_reported_never_both() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let capture = panic_capture("catcher");
+        assert!(root.hold(&capture));
+        let seq = capture.seq;
+        let catcher = {
+            let root = root.clone();
+            thread::spawn(move || root.release_caught(seq).is_some())
+        };
+        let timer = {
+            let root = root.clone();
+            thread::spawn(move || root.advance_clock(UNWIND_PATIENCE))
+        };
+        root.await_held(UNWIND_PATIENCE, &[]);
+        let outcome = won(root.finish());
+        timer.join().unwrap();
+        let released = catcher.join().unwrap();
+        assert_ne!(released, outcome.is_some());
+        root.end();
+    });
 }
 
 /// Two workers fail at once: exactly one is the first failure, the other is counted,
@@ -39,46 +222,25 @@ fn root(grace_ms: u64, wait: bool) -> Arc<Root> {
 #[test]
 fn loom_first_failure_wins_exactly_once() {
     loom::model(|| {
-        let root = root(0, false);
+        let root = root(0, AfterBody::End);
         let workers: Vec<_> = ["a", "b"]
             .into_iter()
             .map(|name| {
                 let root = root.clone();
-                thread::spawn(move || assert!(root.fail(failure(name))))
+                thread::spawn(move || root.fail(failure(name)))
             })
             .collect();
         assert!(root.wait_for_failure_or_body());
-        for worker in workers {
-            worker.join().unwrap();
-        }
-        let error = root.seal().expect("a failure was recorded");
+        let recorded: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        assert_eq!(
+            recorded.iter().filter(|r| **r == Recorded::First).count(),
+            1
+        );
+        let error = won(root.finish()).expect("a failure was recorded");
         assert!(error.worker() == "a" || error.worker() == "b");
         assert_eq!(error.others(), 1);
         assert!(root.is_cancelled());
-    });
-}
-
-/// The failure that happened first is the report's, in whatever order the two reach
-/// the root (a panic's own report can arrive after the failures its unwinding causes).
-#[test]
-fn loom_the_earliest_failure_is_the_report_whatever_arrives_first() {
-    loom::model(|| {
-        let root = root(0, false);
-        let (cause, symptom) = (failure("cause"), failure("symptom"));
-        assert!(cause.seq < symptom.seq);
-        let reporters: Vec<_> = [cause, symptom]
-            .into_iter()
-            .map(|failure| {
-                let root = root.clone();
-                thread::spawn(move || assert!(root.fail(failure)))
-            })
-            .collect();
-        for reporter in reporters {
-            reporter.join().unwrap();
-        }
-        let error = root.seal().expect("two failures were recorded");
-        assert_eq!(error.worker(), "cause");
-        assert_eq!(error.others(), 1);
+        root.end();
     });
 }
 
@@ -87,11 +249,11 @@ fn loom_the_earliest_failure_is_the_report_whatever_arrives_first() {
 #[test]
 fn loom_no_lost_wake_up_for_a_failure_or_the_body() {
     loom::model(|| {
-        let root = root(0, false);
+        let root = root(0, AfterBody::End);
         let worker = {
             let root = root.clone();
             thread::spawn(move || {
-                root.fail(failure("worker"));
+                let _ = root.fail(failure("worker"));
             })
         };
         let body = {
@@ -101,7 +263,60 @@ fn loom_no_lost_wake_up_for_a_failure_or_the_body() {
         root.wait_for_failure_or_body();
         worker.join().unwrap();
         body.join().unwrap();
-        assert!(root.seal().is_some());
+        assert!(won(root.finish()).is_some());
+        root.end();
+    });
+}
+
+/// The main thread (the body returned), the watcher (the grace period is over) and
+/// a second worker's panic all race to end the root: exactly one decides the
+/// outcome, and every failure that made it is in it once.
+#[test]
+fn loom_finish_has_one_winner_against_the_watcher_and_a_second_panic() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let _ = root.fail(failure("first"));
+        let winners = Arc::new(AtomicUsize::new(0));
+        let watcher = {
+            let (root, winners) = (root.clone(), winners.clone());
+            thread::spawn(move || {
+                if root.wait_for_failure() {
+                    root.wait_out_grace();
+                    if let Finish::Won(error) = root.finish() {
+                        winners.fetch_add(1, Ordering::SeqCst);
+                        error.expect("a failure").others()
+                    } else {
+                        usize::MAX
+                    }
+                } else {
+                    usize::MAX
+                }
+            })
+        };
+        let second = {
+            let root = root.clone();
+            thread::spawn(move || {
+                let capture = panic_capture("second");
+                if root.hold(&capture) {
+                    let _ = root.report_held(capture.seq);
+                }
+            })
+        };
+        root.body_finished();
+        root.settle(BodyEnd::Succeeded);
+        let mine = match root.finish() {
+            Finish::Won(error) => {
+                winners.fetch_add(1, Ordering::SeqCst);
+                error.expect("a failure").others()
+            }
+            Finish::Lost => usize::MAX,
+        };
+        let theirs = watcher.join().unwrap();
+        second.join().unwrap();
+        assert_eq!(winners.load(Ordering::SeqCst), 1);
+        // The second panic is counted when it made it before the end, at most once.
+        assert!(mine.min(theirs) <= 1);
+        root.end();
     });
 }
 
@@ -109,7 +324,7 @@ fn loom_no_lost_wake_up_for_a_failure_or_the_body() {
 #[test]
 fn loom_cancellation_wakes_every_waiter() {
     loom::model(|| {
-        let root = root(0, false);
+        let root = root(0, AfterBody::End);
         let waiters: Vec<_> = (0..2)
             .map(|_| {
                 let root = root.clone();
@@ -117,10 +332,45 @@ fn loom_cancellation_wakes_every_waiter() {
                 thread::spawn(move || assert!(root.wait_cancelled(Duration::from_secs(60))))
             })
             .collect();
-        root.fail(failure("worker"));
+        let _ = root.fail(failure("worker"));
         for waiter in waiters {
             waiter.join().unwrap();
         }
+        root.end();
+    });
+}
+
+/// A waker flag, set when woken.
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A `fate::cancelled()` future registering its waker as the root cancels: it is
+/// either told at once that the root is cancelled, or woken by the cancellation.
+#[test]
+fn loom_cancelled_registration_never_misses_the_cancellation() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let flag = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        let failing = {
+            let root = root.clone();
+            thread::spawn(move || {
+                let _ = root.fail(failure("worker"));
+            })
+        };
+        let mut key = None;
+        let registered = root.register_waker(&mut key, &waker);
+        failing.join().unwrap();
+        assert!(
+            !registered || flag.0.load(Ordering::SeqCst),
+            "registered, and never woken"
+        );
+        root.end();
     });
 }
 
@@ -129,18 +379,15 @@ fn loom_cancellation_wakes_every_waiter() {
 #[test]
 fn loom_wait_sees_a_worker_leave() {
     loom::model(|| {
-        let root = root(0, true);
-        let slot = Root::new_slot(&root);
-        slot.enter_call(); // the worker is running before the body ends
-        let worker = {
-            let root = root.clone();
-            thread::spawn(move || slot.leave_call())
-        };
+        let root = root(0, AfterBody::WaitForWorkers);
+        let counter = Root::new_counter(&root);
+        counter.enter_call(); // the worker is running before the body ends
+        let worker = thread::spawn(move || counter.leave_call());
         root.body_finished();
-        assert!(root.settle(true));
+        assert!(root.settle(BodyEnd::Succeeded));
         assert_eq!(root.running(), 0);
         worker.join().unwrap();
-        root.end(); // as its registration does: slots hold their root
+        root.end(); // counters hold their root
     });
 }
 
@@ -150,15 +397,15 @@ fn loom_wait_sees_a_worker_leave() {
 #[test]
 fn loom_grace_ends_at_the_deadline_while_a_worker_runs() {
     loom::model(|| {
-        let root = root(100, false);
-        let leaving = Root::new_slot(&root);
-        let stuck = Root::new_slot(&root);
+        let root = root(100, AfterBody::End);
+        let leaving = Root::new_counter(&root);
+        let stuck = Root::new_counter(&root);
         leaving.enter_call();
         stuck.enter_call(); // never leaves
         let worker = {
             let root = root.clone();
             thread::spawn(move || {
-                root.fail(failure("worker"));
+                let _ = root.fail(failure("worker"));
                 leaving.leave_call();
             })
         };
@@ -172,12 +419,12 @@ fn loom_grace_ends_at_the_deadline_while_a_worker_runs() {
         };
         root.body_finished();
         assert!(root.wait_for_failure());
-        assert!(!root.settle(true), "a worker is still running");
+        assert!(!root.settle(BodyEnd::Succeeded), "a worker is still running");
         worker.join().unwrap();
         timer.join().unwrap();
         assert_eq!(root.running(), 1);
         drop(stuck);
-        root.end(); // as its registration does: slots hold their root
+        root.end();
     });
 }
 
@@ -185,60 +432,21 @@ fn loom_grace_ends_at_the_deadline_while_a_worker_runs() {
 #[test]
 fn loom_grace_ends_when_the_last_worker_leaves() {
     loom::model(|| {
-        let root = root(100, false);
-        let slot = Root::new_slot(&root);
-        slot.enter_call();
+        let root = root(100, AfterBody::End);
+        let counter = Root::new_counter(&root);
+        counter.enter_call();
         let worker = {
             let root = root.clone();
             thread::spawn(move || {
-                root.fail(failure("worker"));
-                slot.leave_call();
+                let _ = root.fail(failure("worker"));
+                counter.leave_call();
             })
         };
         root.body_finished();
         assert!(root.wait_for_failure());
         // No time passes at all: only the worker leaving can end the wait.
-        assert!(root.settle(true));
+        assert!(root.settle(BodyEnd::Succeeded));
         worker.join().unwrap();
-        root.end(); // as its registration does: slots hold their root
-    });
-}
-
-/// The body returning just as a worker fails: of the main thread and the watcher,
-/// exactly one ends the program.
-#[test]
-fn loom_body_and_failure_give_exactly_one_outcome() {
-    loom::model(|| {
-        let root = root(0, false);
-        let ended = Arc::new(crate::sync::AtomicUsize::new(0));
-        let watcher = {
-            let (root, ended) = (root.clone(), ended.clone());
-            thread::spawn(move || {
-                if !root.wait_for_failure() {
-                    return;
-                }
-                root.wait_out_grace();
-                if !root.body_is_done() && root.claim() {
-                    ended.fetch_add(1, crate::sync::Ordering::SeqCst);
-                    root.seal();
-                }
-            })
-        };
-        let worker = {
-            let root = root.clone();
-            thread::spawn(move || {
-                root.fail(failure("worker"));
-            })
-        };
-        // The main thread: the body returns.
-        root.body_finished();
-        root.settle(true);
-        if root.claim() {
-            ended.fetch_add(1, crate::sync::Ordering::SeqCst);
-            root.seal();
-        }
-        worker.join().unwrap();
-        watcher.join().unwrap();
-        assert_eq!(ended.load(crate::sync::Ordering::SeqCst), 1);
+        root.end();
     });
 }

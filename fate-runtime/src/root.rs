@@ -518,7 +518,7 @@ impl Root {
     }
 
     /// Moves the root's clock on and wakes its waits with a deadline (models only).
-    #[cfg(fate_loom)]
+    #[cfg(all(test, fate_loom))]
     pub(crate) fn advance_clock(&self, by: Duration) {
         let state = lock(&self.state);
         self.clock.advance(by);
@@ -590,7 +590,7 @@ impl Root {
 
     /// How many counters of running workers this root keeps (for tests: one per
     /// thread that ran a worker and is still alive, or left one running).
-    #[cfg(test)]
+    #[cfg(all(test, not(fate_loom)))]
     pub(crate) fn counter_count(&self) -> usize {
         lock(&self.counters).len()
     }
