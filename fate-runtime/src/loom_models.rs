@@ -103,7 +103,10 @@ fn loom_a_panic_unwinding_as_the_body_returns_is_never_lost() {
             assert_eq!(error.worker(), "worker");
             assert_eq!(error.others(), 0, "reported once");
         } else {
-            assert!(outcome.is_none(), "a panic the root refused is Rust's to print");
+            assert!(
+                outcome.is_none(),
+                "a panic the root refused is Rust's to print"
+            );
         }
         root.end();
     });
@@ -419,7 +422,10 @@ fn loom_grace_ends_at_the_deadline_while_a_worker_runs() {
         };
         root.body_finished();
         assert!(root.wait_for_failure());
-        assert!(!root.settle(BodyEnd::Succeeded), "a worker is still running");
+        assert!(
+            !root.settle(BodyEnd::Succeeded),
+            "a worker is still running"
+        );
         worker.join().unwrap();
         timer.join().unwrap();
         assert_eq!(root.running(), 1);

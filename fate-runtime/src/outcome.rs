@@ -126,11 +126,18 @@ impl Returned {
     /// guarded, the chain cut where it loops back on itself or grows too long.
     fn from_error(error: &(dyn StdError + 'static)) -> Self {
         let message = guarded("Display", |out| write!(out, "{error}"));
-        let mut chain = Vec::new();
+        let mut chain: Vec<String> = Vec::new();
         let mut chain_note = None;
-        // Compared as wide pointers: a struct's first field has the struct's address,
-        // and is a different error (its vtable tells them apart).
-        let mut seen: Vec<*const dyn StdError> = vec![error as *const dyn StdError];
+        // An error seen again is the same place in memory, the same size and the same
+        // text. (Not the vtable: the same type's can differ between codegen units. Nor
+        // the address alone: a struct's first field has the struct's address.)
+        let identity = |error: &(dyn StdError + 'static)| {
+            (
+                error as *const dyn StdError as *const () as usize,
+                std::mem::size_of_val(error),
+            )
+        };
+        let mut seen = vec![identity(error)];
         let mut next = source_of(error);
         loop {
             let cause = match next {
@@ -141,9 +148,20 @@ impl Returned {
                     break;
                 }
             };
-            let address = cause as *const dyn StdError;
-            #[allow(ambiguous_wide_pointer_comparisons)] // the vtable is part of the identity
-            if let Some(index) = seen.iter().position(|&seen| std::ptr::eq(seen, address)) {
+            if chain.len() == CHAIN_LIMIT {
+                chain_note = Some(format!("cut after {CHAIN_LIMIT} causes"));
+                break;
+            }
+            let text = guarded("Display", |out| write!(out, "{cause}"));
+            let place = identity(cause);
+            let again = seen.iter().enumerate().position(|(index, seen)| {
+                *seen == place
+                    && match index {
+                        0 => text == message,
+                        _ => text == chain[index - 1],
+                    }
+            });
+            if let Some(index) = again {
                 chain_note = Some(if index == 0 {
                     "the chain loops back to the error itself".to_owned()
                 } else {
@@ -151,12 +169,8 @@ impl Returned {
                 });
                 break;
             }
-            if chain.len() == CHAIN_LIMIT {
-                chain_note = Some(format!("cut after {CHAIN_LIMIT} causes"));
-                break;
-            }
-            seen.push(address);
-            chain.push(guarded("Display", |out| write!(out, "{cause}")));
+            seen.push(place);
+            chain.push(text);
             next = source_of(cause);
         }
         Returned {
