@@ -91,9 +91,12 @@ fn cancelled(c: &mut Criterion) {
     let mut group = c.benchmark_group(GROUP);
     for tasks in COUNTS {
         for (label, waiter) in [("Notify", Waiter::Notify), ("fate", Waiter::Fate)] {
-            timed(&mut group, GROUP, &format!("{label}, {tasks} tasks"), |iters| {
-                time_loops(waiter, tasks, iters)
-            });
+            timed(
+                &mut group,
+                GROUP,
+                &format!("{label}, {tasks} tasks"),
+                |iters| time_loops(waiter, tasks, iters),
+            );
         }
     }
     group.finish();
