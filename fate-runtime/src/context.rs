@@ -15,6 +15,7 @@
 //! frame" is a comparison of ids.
 
 use std::cell::{Cell, RefCell};
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -176,48 +177,91 @@ pub(crate) enum Formatting {
 
 // --- the thread-local ---------------------------------------------------------------
 
-struct Context {
-    /// The thread's own root (with the thread's counter for it).
-    own: RefCell<Option<Arc<Counter>>>,
+/// The roots that may cover the thread, each with the thread's counter for it: one
+/// `RefCell`, so that finding the current one is one borrow.
+struct Homes {
     /// The counter of the supervised future being polled here, lent by it: its root,
     /// and where futures made during the poll count.
-    lent: RefCell<Option<Arc<Counter>>>,
-    /// The thread's counter for the process root, as of `process_version`.
-    process: RefCell<Option<Arc<Counter>>>,
-    process_version: Cell<u64>,
+    lent: Option<Arc<Counter>>,
+    /// The thread's own root.
+    own: Option<Arc<Counter>>,
+    /// The process root, as of `process_version`.
+    process: Option<Arc<Counter>>,
+    process_version: u64,
+}
+
+/// The thread's state. It has no destructor of its own (every field that owns something
+/// is in a `ManuallyDrop`), so that reaching it is a plain thread-local access the
+/// optimiser inlines; [`CleanUp`] empties it when the thread exits.
+struct Context {
+    homes: ManuallyDrop<RefCell<Homes>>,
     innermost: Cell<Option<Frame>>,
     next_frame: Cell<u64>,
-    held: RefCell<Vec<Held>>,
-    passed_up: RefCell<Option<PassedUp>>,
+    held: ManuallyDrop<RefCell<Vec<Held>>>,
+    /// Whether `held` is not empty: the hot path reads this, not the `RefCell`.
+    holds: Cell<bool>,
+    passed_up: ManuallyDrop<RefCell<Option<PassedUp>>>,
     formatting: Cell<Formatting>,
 }
 
 thread_local! {
     static CONTEXT: Context = const {
         Context {
-            own: RefCell::new(None),
-            lent: RefCell::new(None),
-            process: RefCell::new(None),
-            process_version: Cell::new(0),
+            homes: ManuallyDrop::new(RefCell::new(Homes {
+                lent: None,
+                own: None,
+                process: None,
+                process_version: 0,
+            })),
             innermost: Cell::new(None),
             next_frame: Cell::new(1),
-            held: RefCell::new(Vec::new()),
-            passed_up: RefCell::new(None),
+            held: ManuallyDrop::new(RefCell::new(Vec::new())),
+            holds: Cell::new(false),
+            passed_up: ManuallyDrop::new(RefCell::new(None)),
             formatting: Cell::new(Formatting::Nothing),
         }
     };
+
+    /// Runs [`Context::clean_up`] when the thread exits. Registered (touched) by the
+    /// first thing that makes the context own something.
+    static CLEAN_UP: CleanUp = const { CleanUp };
 }
 
-impl Drop for Context {
+/// Empties the thread's [`Context`] as the thread exits.
+struct CleanUp;
+
+impl Drop for CleanUp {
     fn drop(&mut self) {
-        // The thread is gone, its stack unwound: every panic still held was caught.
-        for held in std::mem::take(self.held.get_mut()) {
+        let _ = CONTEXT.try_with(Context::clean_up);
+    }
+}
+
+/// The context is about to own something: make sure it is emptied at thread exit.
+fn clean_up_at_exit() {
+    let _ = CLEAN_UP.try_with(|_| ());
+}
+
+impl Context {
+    /// The thread is gone, its stack unwound: every panic still held was caught, and
+    /// the counters of its roots will not move again.
+    fn clean_up(&self) {
+        let held = self
+            .held
+            .try_borrow_mut()
+            .map(|mut held| std::mem::take(&mut *held))
+            .unwrap_or_default();
+        self.holds.set(false);
+        for held in held {
             release(held);
         }
-        for counter in [self.own.get_mut(), self.process.get_mut()] {
-            if let Some(counter) = counter.take() {
-                counter.retire();
-            }
+        let counters = self.homes.try_borrow_mut().map(|mut homes| {
+            [homes.own.take(), homes.process.take(), homes.lent.take()]
+        });
+        for counter in counters.into_iter().flatten().flatten() {
+            counter.retire();
+        }
+        if let Ok(mut passed_up) = self.passed_up.try_borrow_mut() {
+            passed_up.take();
         }
     }
 }
@@ -226,20 +270,23 @@ impl Context {
     /// The counter (and so the root) of a worker running on this thread now.
     #[inline]
     fn with_counter<T>(&self, f: impl FnOnce(Option<&Arc<Counter>>, Option<Home>) -> T) -> T {
-        if let Some(counter) = self.lent.borrow().as_ref() {
+        let version = PROCESS_VERSION.load(Ordering::Acquire);
+        let homes = self.homes.borrow();
+        if let Some(counter) = homes.lent.as_ref() {
             return f(Some(counter), None);
         }
-        if let Some(counter) = self.own.borrow().as_ref() {
+        if let Some(counter) = homes.own.as_ref() {
             return f(Some(counter), Some(Home::Own));
         }
-        let version = PROCESS_VERSION.load(Ordering::Acquire);
         if version & 1 == 0 {
             return f(None, None);
         }
-        if self.process_version.get() != version {
+        if homes.process_version != version {
+            drop(homes);
             self.refresh_process(version);
+            return f(self.homes.borrow().process.as_ref(), Some(Home::Process));
         }
-        f(self.process.borrow().as_ref(), Some(Home::Process))
+        f(homes.process.as_ref(), Some(Home::Process))
     }
 
     #[cold]
@@ -249,17 +296,25 @@ impl Context {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let counter = root.map(|root| Root::new_counter(&root));
-        if let Some(old) = std::mem::replace(&mut *self.process.borrow_mut(), counter) {
+        clean_up_at_exit();
+        let mut homes = self.homes.borrow_mut();
+        if let Some(old) = std::mem::replace(&mut homes.process, counter) {
             old.retire();
         }
-        self.process_version.set(version);
+        homes.process_version = version;
     }
 
-    fn counter_at(&self, home: Home) -> Option<std::cell::Ref<'_, Option<Arc<Counter>>>> {
-        Some(match home {
-            Home::Own => self.own.borrow(),
-            Home::Process => self.process.borrow(),
-        })
+    /// Lowers the counter a call counted itself on, if it is still the thread's.
+    #[inline]
+    fn leave_counter(&self, home: Home, address: usize) {
+        let homes = self.homes.borrow();
+        let counter = match home {
+            Home::Own => homes.own.as_ref(),
+            Home::Process => homes.process.as_ref(),
+        };
+        if let Some(counter) = counter.filter(|counter| Arc::as_ptr(counter) as usize == address) {
+            counter.leave_call();
+        }
     }
 
     fn next_frame_id(&self) -> u64 {
@@ -272,18 +327,26 @@ impl Context {
     /// no panic unwinding on the thread, every held one that did not leave the frame
     /// it started in; and those that started in (or reached) the frame `left`, which
     /// just returned normally.
+    #[inline]
     fn release_caught(&self, left: Option<u64>) {
+        if self.holds.get() {
+            self.release_caught_now(left);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn release_caught_now(&self, left: Option<u64>) {
         let caught: Vec<Held> = {
             let Ok(mut held) = self.held.try_borrow_mut() else {
                 return;
             };
-            if held.is_empty() {
-                return;
-            }
             let idle = !std::thread::panicking();
-            let (caught, kept) = std::mem::take(&mut *held).into_iter().partition(|entry| {
-                (idle && !entry.carried) || left.is_some_and(|left| entry.frame >= left)
-            });
+            let (caught, kept): (Vec<Held>, Vec<Held>) =
+                std::mem::take(&mut *held).into_iter().partition(|entry| {
+                    (idle && !entry.carried) || left.is_some_and(|left| entry.frame >= left)
+                });
+            self.holds.set(!kept.is_empty());
             *held = kept;
             caught
         };
@@ -351,9 +414,10 @@ pub(crate) struct OwnRoot(Option<Arc<Counter>>);
 /// Makes `root` this thread's own root.
 pub(crate) fn set_own_root(root: &Arc<Root>) -> OwnRoot {
     let counter = Root::new_counter(root);
+    clean_up_at_exit();
     OwnRoot(
         CONTEXT
-            .try_with(|cx| cx.own.replace(Some(counter)))
+            .try_with(|cx| cx.homes.borrow_mut().own.replace(counter))
             .ok()
             .flatten(),
     )
@@ -362,27 +426,27 @@ pub(crate) fn set_own_root(root: &Arc<Root>) -> OwnRoot {
 /// Gives the thread its own root as it was before [`set_own_root`].
 pub(crate) fn restore_own_root(previous: OwnRoot) {
     let _ = CONTEXT.try_with(|cx| {
-        if let Some(counter) = cx.own.replace(previous.0) {
+        let replaced = std::mem::replace(&mut cx.homes.borrow_mut().own, previous.0);
+        if let Some(counter) = replaced {
             counter.retire();
         }
     });
 }
 
 /// Enters a supervised call (`Call`) or a boundary (`Boundary`; counted as a running
-/// worker when `counts`). `None` when no root that still collects covers the thread:
-/// the call is then exactly the plain function.
+/// worker when `counts`). `None` when no root covers the thread: the call is then
+/// exactly the plain function.
 #[inline]
 pub(crate) fn enter(name: WorkerName, kind: FrameKind, counts: bool) -> Option<Entered> {
     CONTEXT
         .try_with(|cx| {
             let outer = cx.innermost.get();
+            // A root that has decided its outcome still gets frames (cheap, and every
+            // report checks its phase), so the hot path reads nothing of the root.
             let (root, enclosed, counted) = cx.with_counter(|counter, home| {
                 let counter = counter?;
-                let root = counter.root();
-                if !root.is_collecting() {
-                    return None;
-                }
-                let enclosed = outer.is_some_and(|outer| outer.encloses(kind, root.id()));
+                let root = counter.root_id();
+                let enclosed = outer.is_some_and(|outer| outer.encloses(kind, root));
                 let counted = match home {
                     Some(home) if counts && !enclosed => {
                         counter.enter_call();
@@ -390,7 +454,7 @@ pub(crate) fn enter(name: WorkerName, kind: FrameKind, counts: bool) -> Option<E
                     }
                     _ => None,
                 };
-                Some((root.id(), enclosed, counted))
+                Some((root, enclosed, counted))
             })?;
             cx.release_caught(None);
             let id = cx.next_frame_id();
@@ -419,14 +483,7 @@ pub(crate) fn leave(entered: Entered, how: Leaving) {
     let _ = CONTEXT.try_with(|cx| {
         cx.innermost.set(entered.outer);
         if let Some((home, address)) = entered.counted {
-            if let Some(counter) = cx.counter_at(home) {
-                if let Some(counter) = counter
-                    .as_ref()
-                    .filter(|counter| Arc::as_ptr(counter) as usize == address)
-                {
-                    counter.leave_call();
-                }
-            }
+            cx.leave_counter(home, address);
         }
         if how == Leaving::Normally {
             cx.release_caught(Some(entered.frame.id));
@@ -453,12 +510,12 @@ pub(crate) fn enter_poll(
     counter: &mut Option<Arc<Counter>>,
 ) -> Option<PollEntered> {
     let lent = counter.take()?;
-    let root = lent.root().id();
+    let root = lent.root_id();
     let mut lent = Some(lent);
     let entered = CONTEXT.try_with(|cx| {
         let outer = cx.innermost.get();
         let enclosed = outer.is_some_and(|outer| outer.encloses(FrameKind::Poll, root));
-        let outer_lent = cx.lent.replace(lent.take());
+        let outer_lent = std::mem::replace(&mut cx.homes.borrow_mut().lent, lent.take());
         cx.release_caught(None);
         let frame = Frame {
             id: cx.next_frame_id(),
@@ -495,7 +552,10 @@ pub(crate) fn leave_poll(poll: PollEntered, counter: &mut Option<Arc<Counter>>, 
     } = poll;
     let mut outer_lent = Some(outer_lent);
     let left = CONTEXT.try_with(|cx| {
-        *counter = cx.lent.replace(outer_lent.take().flatten());
+        *counter = std::mem::replace(
+            &mut cx.homes.borrow_mut().lent,
+            outer_lent.take().flatten(),
+        );
         cx.innermost.set(entered.outer);
         if how == Leaving::Normally {
             cx.release_caught(Some(entered.frame.id));
@@ -521,9 +581,10 @@ pub(crate) fn take_unwinding(frame: &Frame, message: Option<&str>) -> Option<Hel
                         && message.is_none_or(|message| entry.capture.message == message)
                 })
                 .map(|index| held.remove(index));
-            let (caught, kept) = std::mem::take(&mut *held)
+            let (caught, kept): (Vec<Held>, Vec<Held>) = std::mem::take(&mut *held)
                 .into_iter()
                 .partition(|entry| entry.frame >= frame.id);
+            cx.holds.set(!kept.is_empty());
             *held = kept;
             (found, caught)
         })
@@ -542,6 +603,7 @@ pub(crate) fn carry(mut held: Held, encloser: &Frame) {
     let _ = CONTEXT.try_with(|cx| {
         if let Ok(mut list) = cx.held.try_borrow_mut() {
             list.extend(held.take());
+            cx.holds.set(true);
         }
     });
     if let Some(held) = held {
@@ -552,6 +614,7 @@ pub(crate) fn carry(mut held: Held, encloser: &Frame) {
 
 /// The hook saw a panic start in the innermost frame `frame`, and `root` holds it.
 pub(crate) fn push_held(capture: Arc<Capture>, root: Arc<Root>, frame: &Frame, held_back: bool) {
+    clean_up_at_exit();
     let held = Held {
         capture,
         root,
@@ -563,6 +626,7 @@ pub(crate) fn push_held(capture: Arc<Capture>, root: Arc<Root>, frame: &Frame, h
     let _ = CONTEXT.try_with(|cx| {
         if let Ok(mut list) = cx.held.try_borrow_mut() {
             list.extend(held.take());
+            cx.holds.set(true);
         }
     });
     if let Some(held) = held {
@@ -576,10 +640,13 @@ pub(crate) fn push_held(capture: Arc<Capture>, root: Arc<Root>, frame: &Frame, h
 pub(crate) fn release_all() {
     let held = CONTEXT
         .try_with(|cx| {
-            cx.held
+            let held = cx
+                .held
                 .try_borrow_mut()
                 .map(|mut held| std::mem::take(&mut *held))
-                .unwrap_or_default()
+                .unwrap_or_default();
+            cx.holds.set(false);
+            held
         })
         .unwrap_or_default();
     for held in held {
@@ -589,6 +656,7 @@ pub(crate) fn release_all() {
 
 /// Keeps `passed_up` for its encloser, replacing whatever an earlier call kept.
 pub(crate) fn pass_up(passed_up: PassedUp) {
+    clean_up_at_exit();
     let _ = CONTEXT.try_with(|cx| *cx.passed_up.borrow_mut() = Some(passed_up));
 }
 

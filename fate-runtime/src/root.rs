@@ -710,6 +710,8 @@ pub(crate) struct Counter {
     futures: AtomicUsize,
     /// The thread that owned it has exited.
     retired: AtomicBool,
+    /// `root.id()`, kept here so that the hot path reads one cache line.
+    root_id: u64,
     /// A supervised future holds its root through the counter of the thread that
     /// made it, so that making futures on several threads never writes one shared
     /// reference count.
@@ -722,8 +724,14 @@ impl Counter {
             calls: AtomicUsize::new(0),
             futures: AtomicUsize::new(0),
             retired: AtomicBool::new(false),
+            root_id: root.id,
             root,
         }
+    }
+
+    #[inline]
+    pub(crate) fn root_id(&self) -> u64 {
+        self.root_id
     }
 
     #[inline]
