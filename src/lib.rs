@@ -352,10 +352,7 @@
 //!     ::fate::__private::worker(
 //!         "config loader",
 //!         move || -> io::Result<String> { std::fs::read_to_string(path) },
-//!         |__fate_out| {
-//!             use ::fate::__private::probe::*;
-//!             (&&&&&&Probe(__fate_out)).__fate_returned()
-//!         },
+//!         |__fate_out| ::fate::__private::probe!(__fate_out),
 //!     )
 //! }
 //! ```

@@ -19,7 +19,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use crate::report::{Capture, Returned, WorkerName};
+use crate::report::{Capture, ErrorText, WorkerName};
 use crate::root::{Counter, Root};
 use crate::stderr;
 use crate::sync::Arc;
@@ -63,17 +63,37 @@ impl Drop for ProcessRoot {
 
 // --- frames -----------------------------------------------------------------------
 
-/// What kind of supervised code a frame is.
+/// What kind of supervised code a frame is: what it encloses, and whether it counts
+/// as a running worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FrameKind {
-    /// The body of a root, or a `fate::spawn`ed closure: it encloses nothing, so a
-    /// supervised call made directly in it is outermost.
-    Boundary,
-    /// A call of a supervised function: it encloses the supervised calls made in it.
+    /// The body of a root (or one poll of an async `main`'s body): it encloses nothing,
+    /// so a supervised call made directly in it is outermost. Not a running worker:
+    /// the root tracks its body itself.
+    RootBody,
+    /// A `fate::spawn`ed closure: it encloses nothing either, and it is a running
+    /// worker.
+    Spawned,
+    /// A call of a supervised function: it encloses the supervised calls made in it;
+    /// a running worker when it is outermost.
     Call,
     /// One poll of a supervised future: it encloses the supervised calls and the
-    /// supervised futures polled in it (awaited by it).
+    /// supervised futures polled in it (awaited by it). The future counts itself as
+    /// running, from its first poll to its end.
     Poll,
+}
+
+impl FrameKind {
+    /// Whether a frame of this kind encloses the frames entered inside it.
+    fn encloses_anything(self) -> bool {
+        matches!(self, FrameKind::Call | FrameKind::Poll)
+    }
+
+    /// Whether a frame of this kind, outermost, counts as a running worker on the
+    /// thread's counter.
+    fn counts_as_running(self) -> bool {
+        matches!(self, FrameKind::Spawned | FrameKind::Call)
+    }
 }
 
 /// One supervised call running on this thread, as the thread-local keeps it.
@@ -95,8 +115,8 @@ impl Frame {
     fn encloses(&self, kind: FrameKind, root: u64) -> bool {
         self.root == root
             && match kind {
-                FrameKind::Boundary => false,
-                FrameKind::Call => self.kind != FrameKind::Boundary,
+                FrameKind::RootBody | FrameKind::Spawned => false,
+                FrameKind::Call => self.kind.encloses_anything(),
                 // An executor polling a future as its own task is never inside
                 // another supervised future's poll; a future awaited by one is.
                 FrameKind::Poll => self.kind == FrameKind::Poll,
@@ -160,7 +180,7 @@ pub(crate) struct PassedUp {
     /// The innermost supervised call it came from.
     pub(crate) worker: WorkerName,
     pub(crate) seq: u64,
-    pub(crate) returned: Returned,
+    pub(crate) returned: ErrorText,
 }
 
 /// What the thread is formatting on fate's behalf: a panic there is fate's to catch,
@@ -254,9 +274,10 @@ impl Context {
         for held in held {
             release(held);
         }
-        let counters = self.homes.try_borrow_mut().map(|mut homes| {
-            [homes.own.take(), homes.process.take(), homes.lent.take()]
-        });
+        let counters = self
+            .homes
+            .try_borrow_mut()
+            .map(|mut homes| [homes.own.take(), homes.process.take(), homes.lent.take()]);
         for counter in counters.into_iter().flatten().flatten() {
             counter.retire();
         }
@@ -433,11 +454,10 @@ pub(crate) fn restore_own_root(previous: OwnRoot) {
     });
 }
 
-/// Enters a supervised call (`Call`) or a boundary (`Boundary`; counted as a running
-/// worker when `counts`). `None` when no root covers the thread: the call is then
-/// exactly the plain function.
+/// Enters a frame of `kind` (not `Poll`: see [`enter_poll`]). `None` when no root
+/// covers the thread: the call is then exactly the plain function.
 #[inline]
-pub(crate) fn enter(name: WorkerName, kind: FrameKind, counts: bool) -> Option<Entered> {
+pub(crate) fn enter(name: WorkerName, kind: FrameKind) -> Option<Entered> {
     CONTEXT
         .try_with(|cx| {
             let outer = cx.innermost.get();
@@ -448,7 +468,7 @@ pub(crate) fn enter(name: WorkerName, kind: FrameKind, counts: bool) -> Option<E
                 let root = counter.root_id();
                 let enclosed = outer.is_some_and(|outer| outer.encloses(kind, root));
                 let counted = match home {
-                    Some(home) if counts && !enclosed => {
+                    Some(home) if kind.counts_as_running() && !enclosed => {
                         counter.enter_call();
                         Some((home, Arc::as_ptr(counter) as usize))
                     }
@@ -552,10 +572,7 @@ pub(crate) fn leave_poll(poll: PollEntered, counter: &mut Option<Arc<Counter>>, 
     } = poll;
     let mut outer_lent = Some(outer_lent);
     let left = CONTEXT.try_with(|cx| {
-        *counter = std::mem::replace(
-            &mut cx.homes.borrow_mut().lent,
-            outer_lent.take().flatten(),
-        );
+        *counter = std::mem::replace(&mut cx.homes.borrow_mut().lent, outer_lent.take().flatten());
         cx.innermost.set(entered.outer);
         if how == Leaving::Normally {
             cx.release_caught(Some(entered.frame.id));

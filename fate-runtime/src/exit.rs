@@ -126,7 +126,9 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
             .spawn(move || watch(&root));
     }
     let value = match options.body {
-        MainBody::Whole => worker::run_boundary(WorkerName::Named("main"), false, body),
+        MainBody::Whole => {
+            worker::run_boundary(WorkerName::Named("main"), FrameKind::RootBody, body)
+        }
         MainBody::Polls => panic::catch_unwind(AssertUnwindSafe(body)).inspect_err(|payload| {
             // A panic outside the body's polls (the executor's own) is still main's.
             worker::report_uncovered(&root, WorkerName::Named("main"), &**payload);
@@ -177,8 +179,7 @@ fn watch(root: &Root) {
 pub async fn main_body_future<F: Future>(body: F) -> F::Output {
     let mut body = pin!(body);
     poll_fn(|cx| {
-        let Some(entered) = context::enter(WorkerName::Named("main"), FrameKind::Boundary, false)
-        else {
+        let Some(entered) = context::enter(WorkerName::Named("main"), FrameKind::RootBody) else {
             return body.as_mut().poll(cx);
         };
         match panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {

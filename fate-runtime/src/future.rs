@@ -48,7 +48,7 @@ pub(crate) fn supervise<F: Future>(
             // No root where the future was made: exactly the plain future.
             return future.await;
         };
-        let mut call = Call {
+        let mut call = SupervisedFuture {
             future: pin!(Some(future)),
             counter: Some(counter),
             name,
@@ -63,8 +63,8 @@ pub(crate) fn supervise<F: Future>(
 }
 
 /// A supervised future in progress. `future` is emptied when it completes, so that
-/// dropping a `Call` with the future still there means it was cancelled.
-struct Call<'a, F: Future> {
+/// dropping a `SupervisedFuture` with the future still there means it was cancelled.
+struct SupervisedFuture<'a, F: Future> {
     future: Pin<&'a mut Option<F>>,
     /// The counter of the thread that made the future: its root, and where it counts
     /// as running. `None` only while lent to the polling thread.
@@ -74,7 +74,7 @@ struct Call<'a, F: Future> {
     entered: bool,
 }
 
-impl<F: Future> Call<'_, F> {
+impl<F: Future> SupervisedFuture<'_, F> {
     /// The future's identity across polls: the place of its state, which is pinned.
     fn owner(&self) -> u64 {
         (self as *const Self as usize as u64) | FUTURE_OWNER
@@ -160,7 +160,7 @@ impl<F: Future> Call<'_, F> {
     }
 }
 
-impl<F: Future> Drop for Call<'_, F> {
+impl<F: Future> Drop for SupervisedFuture<'_, F> {
     fn drop(&mut self) {
         if self.future.is_some() {
             // Cancelled before it completed: not a failure. Its destructor runs in a

@@ -24,7 +24,7 @@ use once_cell::sync::OnceCell;
 use crate::context::{self, Formatting};
 use crate::ending;
 use crate::report::{
-    backtrace_wanted, next_seq, payload_message, Capture, Location, Resolution, Returned,
+    backtrace_wanted, next_seq, payload_message, Capture, ErrorText, Location, Resolution,
 };
 use crate::root::{self, Root};
 use crate::stderr;
@@ -90,7 +90,7 @@ fn hook(info: &PanicHookInfo<'_>) {
             if cfg!(panic = "abort") {
                 // Nothing will be caught: this is the worker's failure, now.
                 if let Some(root) = context::current_root() {
-                    let returned = Returned {
+                    let returned = ErrorText {
                         message: format!(
                             "(the error's `Display` panicked: {})",
                             payload_message(info.payload())

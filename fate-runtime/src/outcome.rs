@@ -24,7 +24,7 @@ use std::fmt::{self, Debug, Display, Write as _};
 use std::ops::Deref;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::report::{payload_message, Returned};
+use crate::report::{payload_message, ErrorText};
 
 /// The longest message (and cause) kept of a returned error; the rest is cut.
 const MESSAGE_LIMIT: usize = 64 * 1024;
@@ -111,17 +111,17 @@ impl ErrorRef<'_> {
     /// The error as text, bounded in length, whatever its `Display` does (see
     /// [`guarded`]). Run under `Formatting::ErrorOf`, so that the panic hook leaves a
     /// panic of the user's `Display` to the guard.
-    pub(crate) fn to_returned(&self) -> Returned {
+    pub(crate) fn to_returned(&self) -> ErrorText {
         match *self {
-            ErrorRef::Error(error) => Returned::from_error(error),
-            ErrorRef::Display(error) => Returned::from_display(error),
-            ErrorRef::Debug(error) => Returned::from_debug(error),
-            ErrorRef::Opaque(name) => Returned::from_message(format!("an error of type `{name}`")),
+            ErrorRef::Error(error) => ErrorText::from_error(error),
+            ErrorRef::Display(error) => ErrorText::from_display(error),
+            ErrorRef::Debug(error) => ErrorText::from_debug(error),
+            ErrorRef::Opaque(name) => ErrorText::from_message(format!("an error of type `{name}`")),
         }
     }
 }
 
-impl Returned {
+impl ErrorText {
     /// An error and its `source()` chain, as text: each `Display` bounded and
     /// guarded, the chain cut where it loops back on itself or grows too long.
     fn from_error(error: &(dyn StdError + 'static)) -> Self {
@@ -173,7 +173,7 @@ impl Returned {
             chain.push(text);
             next = source_of(cause);
         }
-        Returned {
+        ErrorText {
             message,
             chain,
             chain_note,
@@ -181,15 +181,15 @@ impl Returned {
     }
 
     fn from_display(error: &dyn Display) -> Self {
-        Returned::from_message(guarded("Display", |out| write!(out, "{error}")))
+        ErrorText::from_message(guarded("Display", |out| write!(out, "{error}")))
     }
 
     fn from_debug(error: &dyn Debug) -> Self {
-        Returned::from_message(guarded("Debug", |out| write!(out, "{error:?}")))
+        ErrorText::from_message(guarded("Debug", |out| write!(out, "{error:?}")))
     }
 
     fn from_message(message: String) -> Self {
-        Returned {
+        ErrorText {
             message,
             chain: Vec::new(),
             chain_note: None,
@@ -197,8 +197,8 @@ impl Returned {
     }
 }
 
-/// A borrowed return value, to be probed. Generated code writes
-/// `(&&&&&&Probe(&value)).__fate_returned()` with the tier traits in scope.
+/// A borrowed return value, to be probed by [`probe!`](crate::__fate_probe), which puts
+/// it behind as many references as there are tiers.
 pub struct Probe<'a, T: ?Sized>(pub &'a T);
 
 impl<T: ?Sized> Clone for Probe<'_, T> {
@@ -208,6 +208,20 @@ impl<T: ?Sized> Clone for Probe<'_, T> {
 }
 
 impl<T: ?Sized> Copy for Probe<'_, T> {}
+
+/// `probe!(value)`: the `Err` in `value: &R`, if `R` is a `Result` (an
+/// `Option<ErrorRef>`). Generated code calls it as `::fate::__private::probe!(..)`; it
+/// lives here, next to the tiers, because the number of `&` must be the number of
+/// tiers below (tier 1 is behind six references, tier 7 behind none).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fate_probe {
+    ($value:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::probe::*;
+        (&&&&&&$crate::__private::probe::Probe($value)).__fate_returned()
+    }};
+}
 
 macro_rules! tiers {
     ($( $(#[$doc:meta])* $tier:ident for $receiver:ty where [$($bound:tt)*] |$error:ident| $make:expr; )*) => {$(

@@ -12,10 +12,14 @@ pub use crate::worker::Guard;
 
 pub use crate::exit::{main_body_future, run_main, MainBody, MainOptions, MainOutput};
 pub use crate::outcome::ErrorRef;
-pub use crate::report::Returned;
+pub use crate::report::ErrorText;
 
-/// The traits and the probe that classify a worker's return value; generated code
-/// glob-imports this module inside the inspecting closure only.
+/// `probe!(value)`: the `Err` in a worker's value, if it is a `Result` (see
+/// `outcome.rs`, where the macro sits next to the tiers it must match).
+pub use crate::__fate_probe as probe;
+
+/// The traits and the probe that classify a worker's return value; [`probe!`]
+/// glob-imports this module inside its block only.
 pub mod probe {
     pub use crate::outcome::{
         DebugError, DisplayError, DynError, NotAResult, OpaqueError, Probe, SendSyncDynError,
@@ -24,7 +28,7 @@ pub mod probe {
 }
 
 /// A supervised call of the worker `name`: `body` is the function's body as a
-/// closure, `inspect` finds an `Err` in its value (see [`probe`]).
+/// closure, `inspect` finds an `Err` in its value (see [`probe!`]).
 #[inline]
 pub fn worker<R>(
     name: &'static str,
@@ -48,7 +52,7 @@ pub fn enter(name: &'static str) -> Guard {
 }
 
 /// A supervised `async fn`: `future` is the function's body as an `async` block,
-/// `inspect` finds an `Err` in its output (see [`probe`]).
+/// `inspect` finds an `Err` in its output (see [`probe!`]).
 #[inline]
 pub fn worker_future<F: Future>(
     name: &'static str,

@@ -265,13 +265,13 @@ impl Failure {
 /// A worker's `Err`, as text: its `Display`, its `source()` chain, and why the
 /// chain stops early when it does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Returned {
+pub struct ErrorText {
     pub(crate) message: String,
     pub(crate) chain: Vec<String>,
     pub(crate) chain_note: Option<String>,
 }
 
-impl Returned {
+impl ErrorText {
     /// The failure of the worker `worker` that this `Err` is, as of `seq`.
     pub(crate) fn to_failure(&self, worker: WorkerName, seq: u64) -> Failure {
         Failure {

@@ -4,7 +4,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::context;
+use crate::context::{self, FrameKind};
 use crate::hook;
 use crate::report::{Capture, Error, WorkerName};
 use crate::root::{AfterBody, BodyEnd, Finish, Root, RootKind, UNWIND_PATIENCE};
@@ -94,13 +94,15 @@ impl Supervisor {
                 .spawn(move || {
                     // Never given back: a body left running keeps seeing its root.
                     let _own = context::set_own_root(&root);
-                    let value = worker::run_boundary(WorkerName::Named("body"), false, body)
-                        .map_err(|payload| {
-                            let capture = Capture::from_payload(Some(&*payload));
-                            // Dropping a payload can itself panic; it was reported.
-                            let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
-                            capture
-                        });
+                    let value =
+                        worker::run_boundary(WorkerName::Named("body"), FrameKind::RootBody, body)
+                            .map_err(|payload| {
+                                let capture = Capture::from_payload(Some(&*payload));
+                                // Dropping a payload can itself panic; it was reported.
+                                let _ =
+                                    panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+                                capture
+                            });
                     *outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
                     root.body_finished();
                 })

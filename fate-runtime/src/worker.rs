@@ -22,7 +22,7 @@ use crate::context::{self, Entered, Formatting, Frame, FrameKind, Leaving, Passe
 use crate::ending;
 use crate::hook::{self, Reraised};
 use crate::outcome::ErrorRef;
-use crate::report::{next_seq, payload_message, Capture, Failure, Returned, WorkerName};
+use crate::report::{next_seq, payload_message, Capture, ErrorText, Failure, WorkerName};
 use crate::root::{Recorded, Root};
 use crate::sync::Arc;
 
@@ -34,7 +34,7 @@ pub(crate) fn run<R>(
     body: impl FnOnce() -> R,
     inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
-    let Some(entered) = context::enter(name, FrameKind::Call, true) else {
+    let Some(entered) = context::enter(name, FrameKind::Call) else {
         // No root covers this thread: exactly the plain function.
         return body();
     };
@@ -54,15 +54,14 @@ pub(crate) fn run<R>(
     }
 }
 
-/// Runs a root's body or a `fate::spawn`ed closure as the boundary `name` (counted
-/// as a running worker when `counts`): a panic escaping it is a failure. Returns the
-/// payload of such a panic, already reported.
+/// Runs a root's body or a `fate::spawn`ed closure (`kind`) as `name`: a panic
+/// escaping it is a failure. Returns the payload of such a panic, already reported.
 pub(crate) fn run_boundary<R>(
     name: WorkerName,
-    counts: bool,
+    kind: FrameKind,
     body: impl FnOnce() -> R,
 ) -> Result<R, Box<dyn Any + Send>> {
-    let entered = context::enter(name, FrameKind::Boundary, counts);
+    let entered = context::enter(name, kind);
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
             if let Some(entered) = entered {
@@ -100,7 +99,7 @@ pub(crate) fn report_returned(
     name: WorkerName,
     owner: u64,
     encloser: Option<Frame>,
-    returned: Returned,
+    returned: ErrorText,
 ) {
     // An `Err` an inner call passed up unchanged is that call's failure.
     let (worker, seq) = match context::take_passed_up(owner) {
@@ -205,7 +204,7 @@ impl Guard {
     #[inline]
     pub(crate) fn enter(name: WorkerName) -> Self {
         Guard(
-            context::enter(name, FrameKind::Call, true).map(|entered| GuardState {
+            context::enter(name, FrameKind::Call).map(|entered| GuardState {
                 entered,
                 panicking_at_entry: std::thread::panicking(),
             }),
@@ -264,7 +263,7 @@ where
             // Never given back: the thread ends with the closure.
             let _own = context::set_own_root(&root);
             drop(root);
-            match run_boundary(name, true, f) {
+            match run_boundary(name, FrameKind::Spawned, f) {
                 Ok(value) => value,
                 Err(payload) => panic::resume_unwind(payload),
             }

@@ -16,10 +16,7 @@
 //!             let _ = &url;
 //!             ...body's statements
 //!         },
-//!         |__fate_out| {
-//!             use ::fate::__private::probe::*;
-//!             (&&&&&&Probe(__fate_out)).__fate_returned()
-//!         },
+//!         |__fate_out| ::fate::__private::probe!(__fate_out),
 //!     )
 //! }
 //! ```
@@ -38,9 +35,9 @@ use syn::ReturnType;
 use syn::spanned::Spanned;
 
 use super::private_ident;
+use super::types;
 use crate::args::Args;
 use crate::item::ItemFn;
-use crate::validate;
 
 pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenStream {
     let attrs = item.all_attrs();
@@ -61,12 +58,12 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         ReturnType::Default => quote_spanned!(async_span=> ()),
         ReturnType::Type(_, ty) => quote!(#ty),
     };
-    let never_an_error = validate::never_an_error(&sig.output);
+    let never_an_error = types::never_an_error(&sig.output);
     let fake_return = match &sig.output {
         ReturnType::Type(_, ty)
             if !matches!(**ty, syn::Type::Never(_) | syn::Type::ImplTrait(_)) =>
         {
-            let ty = validate::closure_return_type(ty);
+            let ty = types::closure_return_type(ty);
             quote_spanned! {ty.span()=>
                 if false {
                     return #krate::__private::never::<#ty>();
@@ -88,10 +85,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     } else {
         let out = private_ident("__fate_out");
         quote! {
-            #krate::__private::worker_future(#name, #future, |#out| {
-                use #krate::__private::probe::*;
-                (&&&&&&Probe(#out)).__fate_returned()
-            })
+            #krate::__private::worker_future(#name, #future, |#out| #krate::__private::probe!(#out))
         }
     };
     let block = super::block_at(call, &item.body);

@@ -5,6 +5,7 @@
 
 mod future;
 mod root;
+mod types;
 mod worker;
 
 use proc_macro2::{Span, TokenStream};

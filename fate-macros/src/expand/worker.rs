@@ -10,10 +10,7 @@
 //!     ::fate::__private::worker(
 //!         "consume",
 //!         move || -> io::Result<()> { body },
-//!         |__fate_out| {
-//!             use ::fate::__private::probe::*;
-//!             (&&&&&&Probe(__fate_out)).__fate_returned()
-//!         },
+//!         |__fate_out| ::fate::__private::probe!(__fate_out),
 //!     )
 //! }
 //! ```
@@ -44,9 +41,9 @@ use quote::quote;
 use syn::ReturnType;
 
 use super::private_ident;
+use super::types;
 use crate::args::Args;
 use crate::item::ItemFn;
-use crate::validate;
 
 pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenStream {
     let attrs = item.all_attrs();
@@ -59,17 +56,14 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     );
     let call = if let (ReturnType::Type(arrow, ty), false, false) = (
         &sig.output,
-        validate::never_an_error(&sig.output),
+        types::never_an_error(&sig.output),
         item.has_track_caller(),
     ) {
-        let ty = validate::closure_return_type(ty);
+        let ty = types::closure_return_type(ty);
         let closure = quote!(move || #arrow #ty #body);
         let out = private_ident("__fate_out");
         quote! {
-            #krate::__private::worker(#name, #closure, |#out| {
-                use #krate::__private::probe::*;
-                (&&&&&&Probe(#out)).__fate_returned()
-            })
+            #krate::__private::worker(#name, #closure, |#out| #krate::__private::probe!(#out))
         }
     } else if returns_impl_trait(&sig.output) || item.has_track_caller() {
         // The body's statements go in the function's block, after the guard (a nested
@@ -84,7 +78,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         // The return type is still written on the closure, for coercions in the body.
         let closure = match &sig.output {
             ReturnType::Type(arrow, ty) => {
-                let ty = validate::closure_return_type(ty);
+                let ty = types::closure_return_type(ty);
                 quote!(move || #arrow #ty #body)
             }
             ReturnType::Default => quote!(move || #body),
