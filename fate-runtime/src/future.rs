@@ -15,7 +15,8 @@
 //!   it is that one's to handle or pass up); it is returned unchanged either way.
 //! - A future dropped before it completes is cancelled, not failed; a panic while
 //!   dropping it is caught and reported, never unwound into the executor (where a
-//!   second panic would abort).
+//!   second panic would abort). A completed future is dropped at once, in its last
+//!   poll: a panic in its `Drop` is that poll's.
 //! - It counts as a running worker from its first poll until it completes or is
 //!   dropped, on the counter it holds: no thread-local needed, so a future dropped by
 //!   a thread-local's destructor still stops counting.
@@ -89,27 +90,36 @@ impl<F: Future> SupervisedFuture<'_, F> {
         }
         let owner = self.owner();
         let poll = context::enter_poll(self.name, owner, &mut self.counter);
-        let Some(future) = self.future.as_mut().as_pin_mut() else {
+        if self.future.is_none() {
             if let Some(poll) = poll {
                 context::leave_poll(poll, &mut self.counter, Leaving::Normally);
             }
             panic!("a supervised future was polled after it completed");
-        };
-        let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+        }
+        // The future is dropped as soon as it completes, inside the same
+        // `catch_unwind`: a panic in its `Drop` then unwinds like one in its last poll.
+        let slot = &mut self.future;
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+            let polled = slot.as_mut().as_pin_mut().map(|future| future.poll(cx));
+            if let Some(Poll::Ready(_)) = polled {
+                slot.set(None);
+            }
+            polled
+        }));
         match polled {
-            Ok(Poll::Pending) => {
+            Ok(Some(Poll::Pending)) => {
                 if let Some(poll) = poll {
                     context::leave_poll(poll, &mut self.counter, Leaving::Normally);
                 }
                 Poll::Pending
             }
-            Ok(Poll::Ready(output)) => {
-                self.drop_future(poll.as_ref().map(|poll| &poll.entered));
+            Ok(Some(Poll::Ready(output))) => {
                 if let Some(poll) = poll {
                     context::leave_poll(poll, &mut self.counter, Leaving::Normally);
                 }
                 Poll::Ready(output)
             }
+            Ok(None) => unreachable!("checked above"),
             Err(payload) => {
                 match &poll {
                     Some(poll) => worker::escaped(&poll.entered, Some(&*payload), Unwinds::On),
