@@ -381,8 +381,8 @@
 pub use fate_macros::supervised;
 
 pub use fate_runtime::{
-    cancelled, is_cancelled, spawn, wait_cancelled, Cancelled, Error, FailureKind, Location,
-    Supervisor,
+    cancel, cancelled, is_cancelled, scope, spawn, wait_cancelled, Cancelled, Error, FailureKind,
+    Location, Scope, ScopedJoinHandle, Supervisor,
 };
 
 /// Used by the code `#[supervised]` generates. Not a public API: anything here may

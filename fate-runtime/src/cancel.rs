@@ -15,7 +15,25 @@ use crate::context;
 use crate::root::Root;
 use crate::sync::Arc;
 
-/// Whether the current root has been cancelled by a failure.
+/// Cancels the current root without a failure: a graceful stop.
+///
+/// Workers see the cancellation as they would a failure's ([`is_cancelled`],
+/// [`wait_cancelled`], [`cancelled()`]), the grace period applies, and the root then
+/// ends as if its body had returned: `main` returns its value (a blocked body is cut
+/// off when the grace period is over, and the process exits with status 0), and
+/// [`Supervisor::run`](crate::Supervisor::run) returns the body's value (or, if the body
+/// has not returned by then, an [`Error`](crate::Error) of kind
+/// [`FailureKind::Cancelled`](crate::FailureKind::Cancelled)). A failure during the
+/// grace period is still a failure. Called from the body's own thread, it never cuts
+/// the body off: the body is on its way out. With no root, it does nothing; a root
+/// cancelled already stays as it is.
+pub fn cancel() {
+    if let Some(root) = context::current_root() {
+        root.cancel(root.is_body_thread());
+    }
+}
+
+/// Whether the current root has been cancelled: by a failure, or by [`cancel`].
 ///
 /// Cheap enough to call in a loop (a thread-local read and an atomic load). `false`
 /// when no supervisor is active.

@@ -117,7 +117,8 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
     let root = Arc::new(Root::new(kind, options.grace, after_body));
     let process_root = context::install_process_root(&root);
     let own = context::set_own_root(&root);
-    if !options.grace.is_zero() {
+    root.body_runs_here();
+    {
         let root = root.clone();
         // Without a watcher (the system refused a thread), the program ends when the
         // body returns.
@@ -160,18 +161,26 @@ fn body_panic(payload: Box<dyn Any + Send>) -> Error {
     Error::new(capture.to_failure(WorkerName::Named("main")), Vec::new(), 0)
 }
 
-/// The watcher: once a worker fails, gives the body the grace period to finish, and
-/// ends the process if it does not.
+/// The watcher: once the root is cancelled (a failure, or `fate::cancel()` from another
+/// thread than the body's), gives the body the grace period to finish, and ends the
+/// process if it does not: with the report, or, cancelled without a failure, with
+/// status 0, as if the body had returned.
 fn watch(root: &Root) {
-    if !root.wait_for_failure() {
-        return; // main ended without a failure
+    if !root.wait_for_cancellation() {
+        return; // main ended without either
     }
     root.wait_out_grace();
     if root.body_is_done() {
         return; // the main thread decides
     }
+    // Cancelled by the body itself: it is on its way out, unless a worker fails.
+    if !root.ends_without_body() && !root.wait_for_failure() {
+        return;
+    }
     root.await_held(UNWIND_PATIENCE, &[]);
-    let _ = ending::finish_main(root);
+    if ending::finish_main(root).is_some() {
+        std::process::exit(0);
+    }
 }
 
 /// The async body of `main`, as an executor's attribute made it: each poll is a frame

@@ -9,8 +9,8 @@
 //! `sync`, `clock`, `stderr` → `report` (what a failure is) → `root` (one root's
 //! state) → `context` (the process root and the one thread-local) → `ending` (a root
 //! that ends the process) → `hook` (the panic hook) → `outcome` (is a value an `Err`)
-//! → `worker` (the supervised call) → `future`, `cancel` → `supervisor`, `exit` →
-//! `__private`.
+//! → `worker` (the supervised call) → `future`, `cancel` → `supervisor`, `scope`,
+//! `exit` → `__private`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -25,6 +25,7 @@ mod hook;
 mod outcome;
 mod report;
 mod root;
+mod scope;
 mod stderr;
 mod supervisor;
 mod sync;
@@ -37,7 +38,8 @@ mod loom_models;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use cancel::{cancelled, is_cancelled, wait_cancelled, Cancelled};
+pub use cancel::{cancel, cancelled, is_cancelled, wait_cancelled, Cancelled};
 pub use report::{Error, FailureKind, Location};
+pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use supervisor::Supervisor;
 pub use worker::spawn;

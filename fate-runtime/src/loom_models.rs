@@ -456,3 +456,36 @@ fn loom_grace_ends_when_the_last_worker_leaves() {
         root.end();
     });
 }
+
+/// `fate::cancel()` racing a `cancelled()` registration and a failure: the waker is
+/// never missed, the root stays cancelled once, and the failure (if it came before the
+/// end) is the outcome; without it the outcome is a success.
+#[test]
+fn loom_cancel_wakes_waiters_and_a_failure_during_it_still_counts() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let flag = std::sync::Arc::new(Flag(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        let canceller = {
+            let root = root.clone();
+            thread::spawn(move || root.cancel(false))
+        };
+        let failing = {
+            let root = root.clone();
+            thread::spawn(move || root.fail(failure("worker")))
+        };
+        let mut key = None;
+        let registered = root.register_waker(&mut key, &waker);
+        assert!(root.wait_for_failure_or_body() || root.is_cancelled());
+        canceller.join().unwrap();
+        let recorded = failing.join().unwrap();
+        assert!(
+            !registered || flag.0.load(Ordering::SeqCst),
+            "a lost wake-up"
+        );
+        assert!(root.is_cancelled());
+        let outcome = won(root.finish());
+        assert_eq!(outcome.is_some(), recorded == Recorded::First);
+        root.end();
+    });
+}

@@ -13,6 +13,9 @@ pub enum FailureKind {
     Panic,
     /// The worker returned `Err`.
     Error,
+    /// The root was cancelled with [`fate::cancel()`](crate::cancel) and its body did
+    /// not return within the grace period.
+    Cancelled,
 }
 
 /// Where a panic happened: file, line and column, as Rust's panic message shows them.
@@ -61,6 +64,8 @@ pub(crate) enum WorkerName {
     Named(&'static str),
     /// A closure started by `fate::spawn` at this place.
     Spawned(&'static std::panic::Location<'static>),
+    /// A closure started by `Scope::spawn` at this place.
+    ScopeThread(&'static std::panic::Location<'static>),
 }
 
 impl WorkerName {
@@ -77,6 +82,7 @@ impl fmt::Display for WorkerName {
         match self {
             WorkerName::Named(name) => f.write_str(name),
             WorkerName::Spawned(at) => write!(f, "fate::spawn at {at}"),
+            WorkerName::ScopeThread(at) => write!(f, "scope thread at {at}"),
         }
     }
 }
@@ -257,6 +263,9 @@ impl Failure {
             }
             (FailureKind::Error, _) => {
                 write!(f, "worker `{}` failed: {}", self.worker, message)
+            }
+            (FailureKind::Cancelled, _) => {
+                write!(f, "worker `{}` did not finish: {}", self.worker, message)
             }
         }
     }

@@ -110,8 +110,12 @@ pub(crate) enum Finish {
 struct State {
     phase: Phase,
     first: Option<Failure>,
-    /// When the first failure came, by the root's clock.
-    failed_at: Option<Duration>,
+    /// When the root was cancelled (by its first failure, or by `fate::cancel()`), by
+    /// the root's clock: the grace period counts from there.
+    cancelled_at: Option<Duration>,
+    /// `fate::cancel()` was called from a thread other than the body's: if the body has
+    /// not returned when the grace period is over, the root ends without it.
+    cancel_ends_without_body: bool,
     listed: Vec<Failure>,
     others: usize,
     body_done: bool,
@@ -146,6 +150,8 @@ pub(crate) struct Root {
     watching_running: AtomicBool,
     /// Tasks waiting in `fate::cancelled()`.
     wakers: Mutex<Wakers>,
+    /// The thread the body runs on.
+    body_thread: std::sync::OnceLock<std::thread::ThreadId>,
 }
 
 impl fmt::Debug for Root {
@@ -177,7 +183,8 @@ impl Root {
             state: Mutex::new(State {
                 phase: Phase::Running,
                 first: None,
-                failed_at: None,
+                cancelled_at: None,
+                cancel_ends_without_body: false,
                 listed: Vec::new(),
                 others: 0,
                 body_done: false,
@@ -188,7 +195,18 @@ impl Root {
             counters: Mutex::new(Vec::new()),
             watching_running: AtomicBool::new(false),
             wakers: Mutex::new(Wakers::default()),
+            body_thread: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The calling thread runs the root's body.
+    pub(crate) fn body_runs_here(&self) {
+        let _ = self.body_thread.set(std::thread::current().id());
+    }
+
+    /// Whether the calling thread is the one that runs the root's body.
+    pub(crate) fn is_body_thread(&self) -> bool {
+        self.body_thread.get() == Some(&std::thread::current().id())
     }
 
     /// A number no other root of the process has.
@@ -324,7 +342,9 @@ impl Root {
             return Recorded::Later;
         }
         state.first = Some(failure);
-        state.failed_at = Some(self.clock.now());
+        if state.cancelled_at.is_none() {
+            state.cancelled_at = Some(self.clock.now());
+        }
         state.phase = Phase::Failed;
         self.flags.fetch_or(CANCELLED, Ordering::Release);
         self.set_flags(state);
@@ -372,6 +392,7 @@ impl Root {
         let verb = match kind {
             FailureKind::Panic => "panicked",
             FailureKind::Error => "returned an error",
+            FailureKind::Cancelled => "did not finish",
         };
         Some(format!(
             "fate: worker `{worker}` {verb}; cancelling, and giving the others up to {} to \
@@ -452,21 +473,54 @@ impl Root {
 
     // --- waits ------------------------------------------------------------------
 
-    /// Waits until a failure is recorded or the body is done; `true` for a failure.
+    /// Waits until the root is cancelled (a failure, or `fate::cancel()`) or the body
+    /// is done; `true` for a failure.
     pub(crate) fn wait_for_failure_or_body(&self) -> bool {
         self.wait_until(None, Counting::Nothing, |state, _| {
-            state.first.is_some() || state.body_done
+            state.cancelled_at.is_some() || state.body_done
         });
         lock(&self.state).first.is_some()
     }
 
-    /// Waits until a failure is recorded; `false` if the outcome was decided first
-    /// (the program ended without one).
+    /// Waits until a failure is recorded; `false` if the outcome was decided first.
     pub(crate) fn wait_for_failure(&self) -> bool {
         self.wait_until(None, Counting::Nothing, |state, _| {
             state.first.is_some() || !matches!(state.phase, Phase::Running | Phase::Failed)
         });
         lock(&self.state).first.is_some()
+    }
+
+    /// Waits until the root is cancelled (a failure, or `fate::cancel()`); `false` if
+    /// the outcome was decided first (the program ended without either).
+    pub(crate) fn wait_for_cancellation(&self) -> bool {
+        self.wait_until(None, Counting::Nothing, |state, _| {
+            state.cancelled_at.is_some() || !matches!(state.phase, Phase::Running | Phase::Failed)
+        });
+        lock(&self.state).cancelled_at.is_some()
+    }
+
+    /// Whether the root must end without its body once the grace period is over: a
+    /// failure, or a `fate::cancel()` from another thread than the body's.
+    pub(crate) fn ends_without_body(&self) -> bool {
+        let state = lock(&self.state);
+        state.first.is_some() || state.cancel_ends_without_body
+    }
+
+    /// `fate::cancel()`: cancels the root without a failure (once; a root cancelled
+    /// already stays as it is). `from_body` tells whether the body's own thread asked,
+    /// which then returns by itself. Returns whether this cancelled the root.
+    pub(crate) fn cancel(&self, from_body: bool) -> bool {
+        let mut state = lock(&self.state);
+        if !matches!(state.phase, Phase::Running | Phase::Failed) || state.cancelled_at.is_some() {
+            return false;
+        }
+        state.cancelled_at = Some(self.clock.now());
+        state.cancel_ends_without_body = !from_body;
+        self.flags.fetch_or(CANCELLED, Ordering::Release);
+        drop(state);
+        self.changed.notify_all();
+        self.wake_cancelled();
+        true
     }
 
     /// Once the body is done: waits for what the options ask. With `wait` after a
@@ -482,15 +536,15 @@ impl Root {
         self.wait_out_grace()
     }
 
-    /// After a failure: waits until the body and every running worker have finished,
-    /// or the grace period (counted from the failure) is over. Returns whether all
-    /// finished; with no failure, whether the body is done.
+    /// After a failure or a cancellation: waits until the body and every running worker
+    /// have finished, or the grace period (counted from the cancellation) is over.
+    /// Returns whether all finished; with no cancellation, whether the body is done.
     pub(crate) fn wait_out_grace(&self) -> bool {
-        let failed_at = lock(&self.state).failed_at;
-        let Some(failed_at) = failed_at else {
+        let cancelled_at = lock(&self.state).cancelled_at;
+        let Some(cancelled_at) = cancelled_at else {
             return lock(&self.state).body_done;
         };
-        let deadline = failed_at.checked_add(self.grace);
+        let deadline = cancelled_at.checked_add(self.grace);
         self.wait_until(deadline, Counting::Running, |state, running| {
             state.body_done && running == 0
         })

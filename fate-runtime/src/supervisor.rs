@@ -94,6 +94,7 @@ impl Supervisor {
                 .spawn(move || {
                     // Never given back: a body left running keeps seeing its root.
                     let _own = context::set_own_root(&root);
+                    root.body_runs_here();
                     let value =
                         worker::run_boundary(WorkerName::Named("body"), FrameKind::RootBody, body)
                             .map_err(|payload| {
@@ -126,6 +127,26 @@ impl Supervisor {
         let outcome = outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
         match outcome {
             Some(Ok(value)) => Ok(value),
+            // `fate::cancel()`, and the body did not return within the grace period.
+            None if root.is_cancelled() => Err(Error::new(
+                crate::report::Failure {
+                    seq: crate::report::next_seq(),
+                    worker: "body".into(),
+                    kind: crate::report::FailureKind::Cancelled,
+                    message: format!(
+                        "the root was cancelled, and its body did not return within the grace \
+                         period ({})",
+                        crate::root::DisplayDuration(self.grace)
+                    ),
+                    chain: Vec::new(),
+                    chain_note: None,
+                    location: None,
+                    thread: None,
+                    backtrace: None,
+                },
+                Vec::new(),
+                0,
+            )),
             // A body that panicked was reported as a failure; this is the payload alone.
             Some(Err(capture)) => Err(Error::new(
                 capture.to_failure(WorkerName::Named("body")),
