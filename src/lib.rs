@@ -380,6 +380,11 @@
 /// (`name = "..."`, `grace = "..."`, `wait`, `crate = "..."`) and what it expands to.
 pub use fate_macros::supervised;
 
+/// A test that fails as soon as a supervised worker it covers fails, even while its
+/// body is blocked; options `grace`, `wait`, `timeout = "10s"`, `all_panics`,
+/// `crate`. See the [crate documentation](crate#tests-and-scopes).
+pub use fate_macros::test;
+
 pub use fate_runtime::{
     cancel, cancelled, is_cancelled, scope, spawn, wait_cancelled, Cancelled, Error, FailureKind,
     Location, Scope, ScopedJoinHandle, Supervisor,

@@ -1,4 +1,5 @@
-//! The options: `name = "..."`, `grace = "..."`, `wait`, `crate = "..."`.
+//! The options: `name = "..."`, `grace = "..."`, `wait`, `crate = "..."`, `all_panics`,
+//! and for `#[fate::test]` `timeout = "..."`.
 //!
 //! Parsed by hand over the token trees, one comma-separated option at a time, so that
 //! every mistake is reported at once, each spanned on its own tokens.
@@ -6,7 +7,28 @@
 use proc_macro2::{Delimiter, Ident, TokenStream, TokenTree};
 use syn::LitStr;
 
-const OPTIONS: &str = "`name = \"...\"`, `grace = \"...\"`, `wait` or `crate = \"...\"`";
+/// Which attribute the options are for: each accepts its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attribute {
+    /// `#[fate::supervised]`.
+    Supervised,
+    /// `#[fate::test]`.
+    Test,
+}
+
+impl Attribute {
+    /// The options it accepts, for error messages.
+    fn options(self) -> &'static str {
+        match self {
+            Attribute::Supervised => {
+                "`name = \"...\"`, `grace = \"...\"`, `wait`, `all_panics` or `crate = \"...\"`"
+            }
+            Attribute::Test => {
+                "`grace = \"...\"`, `wait`, `timeout = \"...\"`, `all_panics` or `crate = \"...\"`"
+            }
+        }
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct Args {
@@ -15,6 +37,10 @@ pub(crate) struct Args {
     /// The `wait` keyword.
     pub(crate) wait: Option<Ident>,
     pub(crate) krate: Option<syn::Path>,
+    /// `timeout = "..."` (tests only).
+    pub(crate) timeout: Option<Grace>,
+    /// The `all_panics` keyword.
+    pub(crate) all_panics: Option<Ident>,
 }
 
 pub(crate) struct Name {
@@ -23,6 +49,7 @@ pub(crate) struct Name {
     pub(crate) value: String,
 }
 
+/// A duration option (`grace`, `timeout`).
 pub(crate) struct Grace {
     /// `grace = "..."`, for errors about the option as a whole.
     pub(crate) option: TokenStream,
@@ -46,10 +73,10 @@ impl Errors {
     }
 }
 
-pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+pub(crate) fn parse(tokens: TokenStream, attribute: Attribute, errors: &mut Errors) -> Args {
     let mut args = Args::default();
-    for option in split_commas(tokens, errors) {
-        if let Err(error) = parse_option(&option, &mut args) {
+    for option in split_commas(tokens, attribute, errors) {
+        if let Err(error) = parse_option(&option, attribute, &mut args) {
             errors.push(error);
         }
     }
@@ -57,7 +84,11 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
 }
 
 /// The comma-separated options; one trailing comma is fine, an empty option is not.
-fn split_commas(tokens: TokenStream, errors: &mut Errors) -> Vec<Vec<TokenTree>> {
+fn split_commas(
+    tokens: TokenStream,
+    attribute: Attribute,
+    errors: &mut Errors,
+) -> Vec<Vec<TokenTree>> {
     let mut options: Vec<Vec<TokenTree>> = vec![Vec::new()];
     for token in tokens {
         match &token {
@@ -65,7 +96,10 @@ fn split_commas(tokens: TokenStream, errors: &mut Errors) -> Vec<Vec<TokenTree>>
                 if options.last().is_some_and(Vec::is_empty) {
                     errors.push(syn::Error::new(
                         p.span(),
-                        format!("unexpected `,`: expected an option, {OPTIONS}"),
+                        format!(
+                            "unexpected `,`: expected an option, {}",
+                            attribute.options()
+                        ),
                     ));
                 } else {
                     options.push(Vec::new());
@@ -78,13 +112,13 @@ fn split_commas(tokens: TokenStream, errors: &mut Errors) -> Vec<Vec<TokenTree>>
     options
 }
 
-fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
+fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> syn::Result<()> {
     let key = match &option[0] {
         TokenTree::Ident(ident) => ident.clone(),
         other => {
             return Err(syn::Error::new(
                 other.span(),
-                format!("expected an option: {OPTIONS}"),
+                format!("expected an option: {}", attribute.options()),
             ));
         }
     };
@@ -146,23 +180,52 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
                 return Err(duplicate());
             }
         }
-        "grace" => {
+        "grace" | "timeout" => {
             let lit = string(value, "\"2s\"")?;
+            let what = if key_name == "grace" {
+                "grace period"
+            } else {
+                "timeout"
+            };
             let millis = parse_duration(&lit.value()).map_err(|why| {
                 syn::Error::new(
                     lit.span(),
                     format!(
-                        "invalid grace period {:?}: {why}; write a number and a unit, as in \
+                        "invalid {what} {:?}: {why}; write a number and a unit, as in \
                          \"500ms\", \"2s\" or \"1m\"",
                         lit.value()
                     ),
                 )
             })?;
-            let grace = Grace {
+            let duration = Grace {
                 option: whole,
                 millis,
             };
-            if args.grace.replace(grace).is_some() {
+            let slot = if key_name == "grace" {
+                &mut args.grace
+            } else {
+                if attribute != Attribute::Test {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "`timeout` is an option of `#[fate::test]`; a program's `main` runs as \
+                         long as it runs",
+                    ));
+                }
+                &mut args.timeout
+            };
+            if slot.replace(duration).is_some() {
+                return Err(duplicate());
+            }
+        }
+        "all_panics" => {
+            if let Some(value) = value {
+                return Err(syn::Error::new(
+                    value.span(),
+                    "`all_panics` takes no value: write `all_panics` to make every panic of the \
+                     process a failure, or leave it out",
+                ));
+            }
+            if args.all_panics.replace(key.clone()).is_some() {
                 return Err(duplicate());
             }
         }
@@ -195,7 +258,10 @@ fn parse_option(option: &[TokenTree], args: &mut Args) -> syn::Result<()> {
         _ => {
             return Err(syn::Error::new(
                 key.span(),
-                format!("unknown option `{key_name}`; expected {OPTIONS}"),
+                format!(
+                    "unknown option `{key_name}`; expected {}",
+                    attribute.options()
+                ),
             ));
         }
     }

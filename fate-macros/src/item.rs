@@ -159,6 +159,25 @@ impl ItemFn {
         })
     }
 
+    /// The index of the executor's test attribute on an `async fn` test
+    /// (`#[tokio::test]`, ...): an attribute whose path ends in `test`, other than the
+    /// standard library's own `#[test]`.
+    pub(crate) fn test_runtime_attr(&self) -> Option<usize> {
+        self.attrs.iter().position(|attr| {
+            let path = attr.path();
+            path.segments
+                .last()
+                .is_some_and(|last| last.ident == "test")
+                && !is_std_test(path)
+        })
+    }
+
+    /// Whether the function carries the standard library's `#[test]` already (written
+    /// by the user, or by an executor's test attribute expanded above fate's).
+    pub(crate) fn has_std_test_attr(&self) -> bool {
+        self.attrs.iter().any(|attr| is_std_test(attr.path()))
+    }
+
     /// The function as written (for error paths, which must never lose the item).
     pub(crate) fn body_tokens(&self) -> TokenTree {
         TokenTree::Group(self.body.clone())
@@ -177,5 +196,20 @@ impl ItemFn {
             outer.to_tokens(&mut tokens);
         }
         tokens
+    }
+}
+
+/// `test`, `core::prelude::v1::test`, `::std::prelude::rust_2021::test`, ...: the
+/// standard library's test attribute, however it is named.
+fn is_std_test(path: &syn::Path) -> bool {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segments.as_slice() {
+        [only] => only == "test",
+        [krate, rest @ ..] => {
+            (krate == "core" || krate == "std")
+                && rest.first().is_some_and(|s| s == "prelude")
+                && rest.last().is_some_and(|s| s == "test")
+        }
+        [] => false,
     }
 }

@@ -26,3 +26,9 @@ use proc_macro::TokenStream;
 pub fn supervised(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::supervised(args.into(), item.into()).into()
 }
+
+/// A test supervised as a root; see the `fate` crate's documentation.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::test(args.into(), item.into()).into()
+}

@@ -334,3 +334,174 @@ fn async_main_below_the_executor_attribute() {
         }
     ));
 }
+
+// --- #[fate::test] ---------------------------------------------------------------
+
+fn expand_test(args: TokenStream, item: TokenStream) -> String {
+    let tokens = crate::expand::test(args, item);
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => tokens.to_string(),
+    }
+}
+
+fn test_errors(args: TokenStream, item: TokenStream) -> Vec<String> {
+    let file: syn::File = syn::parse2(crate::expand::test(args, item)).expect("expansion parses");
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Macro(m)
+                if m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "compile_error") =>
+            {
+                Some(m.mac.parse_body::<syn::LitStr>().expect("a string").value())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn test_without_return_type() {
+    insta::assert_snapshot!(expand_test(
+        quote!(),
+        quote! {
+            fn drains_the_queue() {
+                let queue = start();
+                assert!(queue.drain().is_empty());
+            }
+        }
+    ));
+}
+
+#[test]
+fn test_returning_result_with_options() {
+    insta::assert_snapshot!(expand_test(
+        quote!(timeout = "10s", grace = "1s", wait),
+        quote! {
+            /// Checks the loader.
+            #[should_panic(expected = "bad")]
+            fn loads() -> Result<(), std::io::Error> {
+                load()?;
+                Ok(())
+            }
+        }
+    ));
+}
+
+#[test]
+fn test_that_already_has_the_test_attribute_gets_no_second_one() {
+    let expanded = expand_test(
+        quote!(),
+        quote! {
+            #[test]
+            fn checks() {}
+        },
+    );
+    assert_eq!(expanded.matches("test]").count(), 1, "{expanded}");
+}
+
+#[test]
+fn async_test_above_the_executor_attribute() {
+    insta::assert_snapshot!(expand_test(
+        quote!(timeout = "5s"),
+        quote! {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn serves() {
+                serve().await;
+            }
+        }
+    ));
+}
+
+#[test]
+fn async_test_below_the_executor_attribute() {
+    // `#[tokio::test]` first: fate then sees the plain test function tokio made.
+    insta::assert_snapshot!(expand_test(
+        quote!(),
+        quote! {
+            #[::core::prelude::v1::test]
+            fn serves() {
+                let body = async {
+                    serve().await;
+                };
+                tokio::pin!(body);
+                let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = ()>> = body;
+                return tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("Failed building the Runtime")
+                    .block_on(body);
+            }
+        }
+    ));
+}
+
+#[test]
+fn test_misuse_is_reported_in_fates_words() {
+    assert_eq!(
+        test_errors(
+            quote!(),
+            quote!(
+                async fn no_executor() {}
+            )
+        ),
+        [
+            "an `async fn` test needs an executor: add its test attribute, such as `#[tokio::test]` (above or below `#[fate::test]`), or make the test a plain `fn` that calls your executor's `block_on`"
+        ]
+    );
+    assert_eq!(
+        test_errors(
+            quote!(),
+            quote!(
+                fn takes(x: u32) {}
+            )
+        ),
+        ["a test takes no arguments"]
+    );
+    assert_eq!(
+        test_errors(
+            quote!(name = "x"),
+            quote!(
+                fn named() {}
+            )
+        ),
+        [
+            "`name` is not an option of `#[fate::test]`: a test is reported under its function's name; remove it"
+        ]
+    );
+    assert_eq!(
+        test_errors(
+            quote!(retries = 3),
+            quote!(
+                fn unknown() {}
+            )
+        ),
+        [
+            "unknown option `retries`; expected `grace = \"...\"`, `wait`, `timeout = \"...\"`, `all_panics` or `crate = \"...\"`"
+        ]
+    );
+    assert_eq!(
+        test_errors(
+            quote!(timeout = "-1s"),
+            quote!(
+                fn negative() {}
+            )
+        ),
+        [
+            "invalid timeout \"-1s\": a duration cannot be negative; write a number and a unit, as in \"500ms\", \"2s\" or \"1m\""
+        ]
+    );
+    assert_eq!(
+        errors(
+            quote!(timeout = "1s"),
+            quote!(
+                fn main() {}
+            )
+        ),
+        ["`timeout` is an option of `#[fate::test]`; a program's `main` runs as long as it runs"]
+    );
+}

@@ -30,36 +30,7 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
     let error = |span: Span, message: String| syn::Error::new(span, message);
     let spanned = |tokens: &dyn ToTokens, message: &str| syn::Error::new_spanned(tokens, message);
 
-    if let Some(constness) = &sig.constness {
-        errors.push(error(
-            constness.span(),
-            "a supervised function cannot be `const`: supervision happens at run time; remove `const`".into(),
-        ));
-    }
-    if let Some(abi) = &sig.abi {
-        let name = abi
-            .name
-            .as_ref()
-            .map_or_else(|| "C".to_owned(), |name| name.value());
-        if name != "Rust" && !name.ends_with("-unwind") {
-            errors.push(spanned(
-                abi,
-                &format!(
-                    "a supervised function cannot be `extern \"{name}\"`: fate reports a panic \
-                     as it unwinds, and a panic cannot unwind out of an `extern \"{name}\"` \
-                     function (the process aborts); supervise a Rust function and call it from \
-                     the `extern` one, or use `extern \"{name}-unwind\"`"
-                ),
-            ));
-        }
-    }
-    if let Some(variadic) = &sig.variadic {
-        errors.push(spanned(
-            variadic,
-            "a supervised function cannot be variadic",
-        ));
-    }
-
+    check_function(item, errors);
     match role {
         Role::Root => {
             if let Some(asyncness) = &sig.asyncness {
@@ -121,9 +92,100 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
                     "`wait` is an option of the root: put it on `#[fate::supervised] fn main`",
                 ));
             }
+            if let Some(all_panics) = &args.all_panics {
+                errors.push(spanned(
+                    all_panics,
+                    "`all_panics` is an option of the root: put it on `#[fate::supervised] fn main`",
+                ));
+            }
         }
     }
     role
+}
+
+/// The checks that apply to every function fate is put on.
+fn check_function(item: &ItemFn, errors: &mut Errors) {
+    let sig = &item.sig;
+    let spanned = |tokens: &dyn ToTokens, message: &str| syn::Error::new_spanned(tokens, message);
+    if let Some(constness) = &sig.constness {
+        errors.push(syn::Error::new(
+            constness.span(),
+            "a supervised function cannot be `const`: supervision happens at run time; remove `const`",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        let name = abi
+            .name
+            .as_ref()
+            .map_or_else(|| "C".to_owned(), |name| name.value());
+        if name != "Rust" && !name.ends_with("-unwind") {
+            errors.push(spanned(
+                abi,
+                &format!(
+                    "a supervised function cannot be `extern \"{name}\"`: fate reports a panic \
+                     as it unwinds, and a panic cannot unwind out of an `extern \"{name}\"` \
+                     function (the process aborts); supervise a Rust function and call it from \
+                     the `extern` one, or use `extern \"{name}-unwind\"`"
+                ),
+            ));
+        }
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(spanned(
+            variadic,
+            "a supervised function cannot be variadic",
+        ));
+    }
+}
+
+/// Misuse of `#[fate::test]`.
+pub(crate) fn check_test(args: &Args, item: &ItemFn, errors: &mut Errors) {
+    let sig = &item.sig;
+    let spanned = |tokens: &dyn ToTokens, message: &str| syn::Error::new_spanned(tokens, message);
+    check_function(item, errors);
+    if let Some(asyncness) = &sig.asyncness {
+        if item.test_runtime_attr().is_none() {
+            errors.push(syn::Error::new(
+                asyncness.span(),
+                "an `async fn` test needs an executor: add its test attribute, such as \
+                 `#[tokio::test]` (above or below `#[fate::test]`), or make the test a plain `fn` \
+                 that calls your executor's `block_on`",
+            ));
+        }
+    }
+    if let Some(name) = &args.name {
+        errors.push(spanned(
+            &name.option,
+            "`name` is not an option of `#[fate::test]`: a test is reported under its function's \
+             name; remove it",
+        ));
+    }
+    if let Some(receiver) = sig.receiver() {
+        errors.push(spanned(
+            receiver,
+            "a test cannot be a method: remove `self`",
+        ));
+    } else if !sig.inputs.is_empty() {
+        errors.push(spanned(&sig.inputs, "a test takes no arguments"));
+    }
+    if !sig.generics.params.is_empty() {
+        errors.push(spanned(
+            &sig.generics,
+            "a test cannot have generic parameters",
+        ));
+    }
+    if let Some(where_clause) = &sig.generics.where_clause {
+        errors.push(spanned(where_clause, "a test cannot have a `where` clause"));
+    }
+    if let ReturnType::Type(_, ty) = &sig.output {
+        if matches!(**ty, Type::ImplTrait(_) | Type::Never(_)) {
+            errors.push(spanned(
+                ty,
+                "unsupported return type for `#[fate::test]`: return `()` or `Result<(), E>` \
+                 where `E: Debug`",
+            ));
+        }
+    }
 }
 
 /// Rejects the return types that can never work, spanned on the type; the rest (a

@@ -334,6 +334,9 @@ impl Context {
             Home::Process => homes.process.as_ref(),
         };
         if let Some(counter) = counter.filter(|counter| Arc::as_ptr(counter) as usize == address) {
+            if counter.tracks() {
+                counter.root().track_end(address as u64);
+            }
             counter.leave_call();
         }
     }
@@ -470,7 +473,11 @@ pub(crate) fn enter(name: WorkerName, kind: FrameKind) -> Option<Entered> {
                 let counted = match home {
                     Some(home) if kind.counts_as_running() && !enclosed => {
                         counter.enter_call();
-                        Some((home, Arc::as_ptr(counter) as usize))
+                        let address = Arc::as_ptr(counter) as usize;
+                        if counter.tracks() {
+                            counter.root().track_start(address as u64, name);
+                        }
+                        Some((home, address))
                     }
                     _ => None,
                 };

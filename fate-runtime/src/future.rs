@@ -82,13 +82,16 @@ impl<F: Future> SupervisedFuture<'_, F> {
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let owner = self.owner();
         if !self.entered {
             if let Some(counter) = &self.counter {
                 counter.enter_future();
+                if counter.tracks() {
+                    counter.root().track_start(owner, self.name);
+                }
                 self.entered = true;
             }
         }
-        let owner = self.owner();
         let poll = context::enter_poll(self.name, owner, &mut self.counter);
         if self.future.is_none() {
             if let Some(poll) = poll {
@@ -184,6 +187,9 @@ impl<F: Future> Drop for SupervisedFuture<'_, F> {
             }
         }
         if let (true, Some(counter)) = (self.entered, &self.counter) {
+            if counter.tracks() {
+                counter.root().track_end(self.owner());
+            }
             counter.leave_future();
         }
     }

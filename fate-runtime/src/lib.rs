@@ -10,7 +10,7 @@
 //! state) → `context` (the process root and the one thread-local) → `ending` (a root
 //! that ends the process) → `hook` (the panic hook) → `outcome` (is a value an `Err`)
 //! → `worker` (the supervised call) → `future`, `cancel` → `supervisor`, `scope`,
-//! `exit` → `__private`.
+//! `testing`, `exit` → `__private`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -29,6 +29,7 @@ mod scope;
 mod stderr;
 mod supervisor;
 mod sync;
+mod testing;
 mod worker;
 
 #[cfg(all(test, fate_loom))]

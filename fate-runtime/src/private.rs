@@ -13,6 +13,7 @@ pub use crate::worker::Guard;
 pub use crate::exit::{main_body_future, run_main, MainBody, MainOptions, MainOutput};
 pub use crate::outcome::ErrorRef;
 pub use crate::report::ErrorText;
+pub use crate::testing::{run_test, TestOptions, TestOutput};
 
 /// `probe!(value)`: the `Err` in a worker's value, if it is a `Result` (see
 /// `outcome.rs`, where the macro sits next to the tiers it must match).

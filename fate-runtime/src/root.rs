@@ -152,6 +152,20 @@ pub(crate) struct Root {
     wakers: Mutex<Wakers>,
     /// The thread the body runs on.
     body_thread: std::sync::OnceLock<std::thread::ThreadId>,
+    /// Which supervised workers run, by name and since when: kept only by roots that
+    /// must name them (a test with a timeout), so that others pay nothing for it.
+    running_list: Option<Mutex<Vec<RunningWorker>>>,
+}
+
+/// A worker a [tracking](Root::tracking) root knows to be running.
+#[derive(Debug, Clone)]
+pub(crate) struct RunningWorker {
+    /// What it is, for removing it: a counter's address (a sync call) or a future's
+    /// owner id.
+    key: u64,
+    pub(crate) name: WorkerName,
+    pub(crate) since: std::time::Instant,
+    pub(crate) thread: Option<String>,
 }
 
 impl fmt::Debug for Root {
@@ -196,7 +210,51 @@ impl Root {
             watching_running: AtomicBool::new(false),
             wakers: Mutex::new(Wakers::default()),
             body_thread: std::sync::OnceLock::new(),
+            running_list: None,
         }
+    }
+
+    /// This root keeps the names of its running workers (see
+    /// [`running_workers`](Self::running_workers)).
+    pub(crate) fn tracking(mut self) -> Self {
+        self.running_list = Some(Mutex::new(Vec::new()));
+        self
+    }
+
+    pub(crate) fn tracks_workers(&self) -> bool {
+        self.running_list.is_some()
+    }
+
+    /// A worker starts running (tracking roots only).
+    #[cold]
+    pub(crate) fn track_start(&self, key: u64, name: WorkerName) {
+        if let Some(list) = &self.running_list {
+            lock(list).push(RunningWorker {
+                key,
+                name,
+                since: std::time::Instant::now(),
+                thread: std::thread::current().name().map(str::to_owned),
+            });
+        }
+    }
+
+    /// A worker stopped running (tracking roots only).
+    #[cold]
+    pub(crate) fn track_end(&self, key: u64) {
+        if let Some(list) = &self.running_list {
+            let mut list = lock(list);
+            if let Some(index) = list.iter().rposition(|worker| worker.key == key) {
+                list.remove(index);
+            }
+        }
+    }
+
+    /// The workers running now, oldest first (tracking roots only; empty otherwise).
+    pub(crate) fn running_workers(&self) -> Vec<RunningWorker> {
+        self.running_list
+            .as_ref()
+            .map(|list| lock(list).clone())
+            .unwrap_or_default()
     }
 
     /// The calling thread runs the root's body.
@@ -480,6 +538,15 @@ impl Root {
             state.cancelled_at.is_some() || state.body_done
         });
         lock(&self.state).first.is_some()
+    }
+
+    /// [`wait_for_failure_or_body`](Self::wait_for_failure_or_body), for at most
+    /// `limit`; `false` if the time ran out first.
+    pub(crate) fn wait_for_failure_or_body_within(&self, limit: Duration) -> bool {
+        let deadline = self.clock.now().checked_add(limit);
+        self.wait_until(deadline, Counting::Nothing, |state, _| {
+            state.cancelled_at.is_some() || state.body_done
+        })
     }
 
     /// Waits until a failure is recorded; `false` if the outcome was decided first.
@@ -766,6 +833,8 @@ pub(crate) struct Counter {
     retired: AtomicBool,
     /// `root.id()`, kept here so that the hot path reads one cache line.
     root_id: u64,
+    /// `root.tracks_workers()`, likewise.
+    tracks: bool,
     /// A supervised future holds its root through the counter of the thread that
     /// made it, so that making futures on several threads never writes one shared
     /// reference count.
@@ -779,8 +848,15 @@ impl Counter {
             futures: AtomicUsize::new(0),
             retired: AtomicBool::new(false),
             root_id: root.id,
+            tracks: root.tracks_workers(),
             root,
         }
+    }
+
+    /// Whether the root keeps the names of its running workers.
+    #[inline]
+    pub(crate) fn tracks(&self) -> bool {
+        self.tracks
     }
 
     #[inline]

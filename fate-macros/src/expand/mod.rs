@@ -5,6 +5,7 @@
 
 mod future;
 mod root;
+mod test;
 mod types;
 mod worker;
 
@@ -25,7 +26,7 @@ pub(crate) fn supervised(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let mut errors = Errors::default();
     let args_tokens = args.clone();
-    let args = args::parse(args, &mut errors);
+    let args = args::parse(args, args::Attribute::Supervised, &mut errors);
     let role = validate::check(&args, &item_fn, &mut errors);
     if let Err(error) = errors.finish() {
         return with_errors(item, error);
@@ -41,6 +42,31 @@ pub(crate) fn supervised(args: TokenStream, item: TokenStream) -> TokenStream {
         Role::Root => root::expand(&item_fn, &args, &krate),
         Role::Worker if item_fn.sig.asyncness.is_some() => future::expand(&item_fn, &args, &krate),
         Role::Worker => worker::expand(&item_fn, &args, &krate),
+    }
+}
+
+/// `#[fate::test(args)] item`, from tokens to tokens; never panics (as
+/// [`supervised`]).
+pub(crate) fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn = match crate::item::parse(item.clone()) {
+        Ok(item_fn) => item_fn,
+        Err(error) => return with_errors(item, error),
+    };
+    let mut errors = Errors::default();
+    let args_tokens = args.clone();
+    let args = args::parse(args, args::Attribute::Test, &mut errors);
+    validate::check_test(&args, &item_fn, &mut errors);
+    if let Err(error) = errors.finish() {
+        return with_errors(item, error);
+    }
+    let krate = args
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::fate), |path| quote!(#path));
+    if item_fn.sig.asyncness.is_some() {
+        test::reorder_below_runtime(&item_fn, &args_tokens, &krate)
+    } else {
+        test::expand(&item_fn, &args, &krate)
     }
 }
 

@@ -84,7 +84,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
 /// // Output:
 /// { let body = ::fate::__private::main_body_future(async { user body }); ...; }
 /// ```
-fn wrap_executor_body(body: &Group, krate: &TokenStream) -> (TokenTree, bool) {
+pub(super) fn wrap_executor_body(body: &Group, krate: &TokenStream) -> (TokenTree, bool) {
     let tokens: Vec<TokenTree> = body.stream().into_iter().collect();
     let is_ident = |token: Option<&TokenTree>, name: &str| matches!(token, Some(TokenTree::Ident(ident)) if ident == name);
     let starts_like_an_executor = is_ident(tokens.first(), "let")
