@@ -331,6 +331,7 @@
 //!         ::fate::__private::MainOptions {
 //!             grace: ::core::time::Duration::from_millis(2000),
 //!             wait: false,
+//!             all_panics: false,
 //!             body: ::fate::__private::MainBody::Whole,
 //!         },
 //!         || { body() },

@@ -61,6 +61,43 @@ impl Drop for ProcessRoot {
     }
 }
 
+/// The root that takes every panic of the process that no supervised function holds
+/// (a root with `all_panics` that asked to be it: `main`'s, a `Supervisor`'s, a test's
+/// alone in its process).
+static CATCH_ALL: Mutex<Option<Arc<Root>>> = Mutex::new(None);
+
+/// Keeps a root as the process's catch-all root until dropped.
+#[must_use]
+pub(crate) struct CatchAll {
+    root: Arc<Root>,
+}
+
+/// Makes `root` the root that every panic no supervised function holds is a failure of.
+pub(crate) fn install_catch_all(root: &Arc<Root>) -> CatchAll {
+    *CATCH_ALL.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
+    CatchAll { root: root.clone() }
+}
+
+impl Drop for CatchAll {
+    fn drop(&mut self) {
+        let mut catch_all = CATCH_ALL.lock().unwrap_or_else(|e| e.into_inner());
+        if catch_all
+            .as_ref()
+            .is_some_and(|root| Arc::ptr_eq(root, &self.root))
+        {
+            *catch_all = None;
+        }
+    }
+}
+
+/// The root a panic that no supervised function holds is a failure of, if any: the
+/// root covering this thread if it has `all_panics`, else the catch-all root.
+pub(crate) fn all_panics_root() -> Option<Arc<Root>> {
+    current_root()
+        .filter(|root| root.catches_all_panics())
+        .or_else(|| CATCH_ALL.lock().unwrap_or_else(|e| e.into_inner()).clone())
+}
+
 // --- frames -----------------------------------------------------------------------
 
 /// What kind of supervised code a frame is: what it encloses, and whether it counts
@@ -381,8 +418,13 @@ impl Context {
 }
 
 /// A held panic was caught: it is no failure of its root, and its message is printed
-/// as Rust's hook would have printed it.
+/// as Rust's hook would have printed it; under `all_panics`, it is a failure all the
+/// same.
 fn release(held: Held) {
+    if held.root.catches_all_panics() {
+        let _ = held.root.report_held(held.capture.seq);
+        return;
+    }
     if let Some(capture) = held.root.release_caught(held.capture.seq) {
         if held.held_back {
             stderr::print(&capture.render_like_default_hook());

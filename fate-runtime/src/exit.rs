@@ -31,6 +31,8 @@ pub struct MainOptions {
     pub grace: Duration,
     /// `wait`.
     pub wait: bool,
+    /// `all_panics`.
+    pub all_panics: bool,
     /// How the body is framed.
     pub body: MainBody,
 }
@@ -114,8 +116,12 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
     let kind = RootKind::Main {
         render: R::render_failure,
     };
-    let root = Arc::new(Root::new(kind, options.grace, after_body));
+    let root =
+        Arc::new(Root::new(kind, options.grace, after_body).with_all_panics(options.all_panics));
     let process_root = context::install_process_root(&root);
+    let catch_all = options
+        .all_panics
+        .then(|| context::install_catch_all(&root));
     let own = context::set_own_root(&root);
     root.body_runs_here();
     {
@@ -146,6 +152,7 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
         ending::park_forever();
     }
     context::restore_own_root(own);
+    drop(catch_all);
     drop(process_root);
     root.end();
     match value {

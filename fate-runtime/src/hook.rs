@@ -23,10 +23,11 @@ use once_cell::sync::OnceCell;
 
 use crate::context::{self, Formatting};
 use crate::ending;
+use crate::report::WorkerName;
 use crate::report::{
     backtrace_wanted, next_seq, payload_message, Capture, ErrorText, Location, Resolution,
 };
-use crate::root::{self, Root};
+use crate::root::{self, Recorded, Root};
 use crate::stderr;
 use crate::sync::Arc;
 
@@ -130,6 +131,27 @@ fn hook(info: &PanicHookInfo<'_>) {
             context::push_held(capture, root.clone(), &frame, held_back);
             if !held_back {
                 (installed.previous)(info);
+            }
+            return;
+        }
+    }
+    if let Some(root) = context::all_panics_root().filter(|root| root.is_collecting()) {
+        // `all_panics`: a failure, named after its thread.
+        let thread = capture.thread.as_deref().unwrap_or("<unnamed>");
+        let mut failure = capture.to_failure(WorkerName::Named("?"));
+        failure.worker = format!("thread {thread}").into();
+        capture.set_resolution(Resolution::Reported);
+        remember(&capture, None);
+        if cfg!(panic = "abort") {
+            if ending::abort_with(&root, failure) {
+                return;
+            }
+        } else {
+            if !installed.previous_is_default {
+                (installed.previous)(info);
+            }
+            if root.fail(failure) == Recorded::First && root.ends_at_first_failure() {
+                ending::end_at_first_failure(&root);
             }
             return;
         }

@@ -155,6 +155,8 @@ pub(crate) struct Root {
     /// Which supervised workers run, by name and since when: kept only by roots that
     /// must name them (a test with a timeout), so that others pay nothing for it.
     running_list: Option<Mutex<Vec<RunningWorker>>>,
+    /// Every panic is a failure of this root (see [`Root::with_all_panics`]).
+    all_panics: bool,
 }
 
 /// A worker a [tracking](Root::tracking) root knows to be running.
@@ -211,7 +213,20 @@ impl Root {
             wakers: Mutex::new(Wakers::default()),
             body_thread: std::sync::OnceLock::new(),
             running_list: None,
+            all_panics: false,
         }
+    }
+
+    /// The `all_panics` option: a panic outside any supervised function on a thread this
+    /// root covers (or anywhere, when it is the process's catch-all root), and a panic
+    /// caught inside one of its supervised functions, is a failure of this root.
+    pub(crate) fn with_all_panics(mut self, all_panics: bool) -> Self {
+        self.all_panics = all_panics;
+        self
+    }
+
+    pub(crate) fn catches_all_panics(&self) -> bool {
+        self.all_panics
     }
 
     /// This root keeps the names of its running workers (see

@@ -46,6 +46,7 @@ use crate::worker;
 pub struct Supervisor {
     grace: Duration,
     wait: bool,
+    all_panics: bool,
 }
 
 impl Supervisor {
@@ -68,6 +69,18 @@ impl Supervisor {
         self
     }
 
+    /// Makes every panic of the process a failure of this root while it runs, as
+    /// `#[supervised(all_panics)]` does for `main`: a panic outside any supervised
+    /// function on any thread (a plain `tokio::spawn` task, a thread nobody annotated),
+    /// and a panic caught inside one of its supervised functions, even one a library
+    /// catches on purpose. Meant for a process that is this root's alone: two roots
+    /// with it at once (parallel tests) would take each other's panics. Default:
+    /// `false`.
+    pub fn all_panics(mut self, all_panics: bool) -> Self {
+        self.all_panics = all_panics;
+        self
+    }
+
     /// Runs `body` on a new thread and returns its value, or the report of the first
     /// worker failure, whichever comes first. A panic in the body itself is a failure
     /// of the worker named `body`.
@@ -85,8 +98,12 @@ impl Supervisor {
         } else {
             AfterBody::End
         };
-        let root = Arc::new(Root::new(RootKind::Supervisor, self.grace, after_body));
+        let root = Arc::new(
+            Root::new(RootKind::Supervisor, self.grace, after_body)
+                .with_all_panics(self.all_panics),
+        );
         let _end = EndOnDrop(root.clone());
+        let _catch_all = self.all_panics.then(|| context::install_catch_all(&root));
         let outcome: Arc<Mutex<Option<Result<T, Capture>>>> = Arc::default();
         {
             let (root, outcome) = (root.clone(), outcome.clone());

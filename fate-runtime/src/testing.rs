@@ -31,7 +31,7 @@ pub struct TestOptions {
     pub wait: bool,
     /// `timeout = "..."`.
     pub timeout: Option<Duration>,
-    /// `all_panics`.
+    /// `all_panics` (taken only when the test is alone in its process).
     pub all_panics: bool,
     /// How the body is framed (see [`MainBody`]).
     pub body: MainBody,
@@ -75,12 +75,18 @@ where
     } else {
         AfterBody::End
     };
-    let mut root = Root::new(RootKind::Supervisor, options.grace, after_body);
+    let alone = alone_in_process();
+    // `all_panics` only when the test is alone in its process: otherwise it would take
+    // the panics of the tests that run beside it.
+    let all_panics = options.all_panics && alone;
+    let mut root =
+        Root::new(RootKind::Supervisor, options.grace, after_body).with_all_panics(all_panics);
     if options.timeout.is_some() {
         root = root.tracking();
     }
     let root = Arc::new(root);
-    let process_root = alone_in_process().then(|| context::install_process_root(&root));
+    let process_root = alone.then(|| context::install_process_root(&root));
+    let catch_all = all_panics.then(|| context::install_catch_all(&root));
     let verdict: Arc<Mutex<Option<Result<(), String>>>> = Arc::default();
     let started = std::time::Instant::now();
     {
@@ -125,6 +131,7 @@ where
     };
     if !in_time {
         let report = timeout_report(&root, started.elapsed());
+        drop(catch_all);
         drop(process_root);
         root.end();
         panic!("{report}");
@@ -139,6 +146,7 @@ where
         Finish::Won(error) => error,
         Finish::Lost => None,
     };
+    drop(catch_all);
     drop(process_root);
     root.end();
     if let Some(error) = error {
