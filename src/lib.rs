@@ -232,6 +232,83 @@
 //! backtrace (fate's own frames and Rust's panic machinery left out, as in Rust's
 //! panic message; `RUST_BACKTRACE=full` shows them all), and the later failures.
 //!
+//! # Tests and scopes
+//!
+//! `#[fate::test]` makes a test a root: it fails, with the report as its message, as
+//! soon as a supervised worker it covers fails, even while its body is blocked on a
+//! channel or a join, instead of hanging or passing. A body that returns `Err` fails
+//! it too; a body that finishes first passes as usual.
+//!
+//! ```no_run
+//! use std::sync::mpsc;
+//!
+//! #[fate::supervised]
+//! fn consume(rx: mpsc::Receiver<u32>, done: mpsc::Sender<u32>) {
+//!     let mut total = 0;
+//!     for record in rx {
+//!         assert!(record != 7, "bad record {record}");
+//!         total += record;
+//!     }
+//!     done.send(total).unwrap();
+//! }
+//!
+//! #[fate::test(timeout = "10s")]
+//! fn the_consumer_adds_every_record() {
+//!     let (tx, rx) = mpsc::channel();
+//!     let (done_tx, done_rx) = mpsc::channel();
+//!     fate::spawn(move || consume(rx, done_tx));
+//!     for record in 0..10 {
+//!         let _ = tx.send(record);
+//!     }
+//!     let _keep_the_channel_open = tx;
+//!     // Without fate this waits forever once the consumer has died; with fate the
+//!     // test fails with the consumer's report at once.
+//!     assert_eq!(done_rx.recv().unwrap(), 45);
+//! }
+//! ```
+//!
+//! - It takes the options of `main` (`grace`, `wait`, `crate`), `timeout = "10s"` (a
+//!   test still running then fails with a report naming the supervised workers still
+//!   running and for how long), and `all_panics`. It may return `()` or
+//!   `Result<(), E>` with `E: Debug`. With `#[tokio::test]` (or any attribute whose path
+//!   ends in `test`), put it above or below, as for `main`.
+//! - The body runs on a thread of its own, named after the test; the test's thread waits
+//!   for the body or the first failure. A body still blocked when the test fails is left
+//!   behind.
+//! - **What it covers under `cargo test`**, where tests run in parallel in one process:
+//!   its body's thread, the threads started from there with [`fate::spawn`](spawn) and
+//!   [`fate::scope`](scope), and the supervised futures made there, wherever an executor
+//!   polls them. Never another test's workers. A thread started with
+//!   `std::thread::spawn` is covered by no test then: use `fate::spawn`.
+//! - **Alone in its process** (cargo-nextest runs every test in a process of its own;
+//!   or `--test-threads=1`, or `RUST_TEST_THREADS=1`), it is the process root too, and
+//!   covers every supervised worker of the process, `std::thread::spawn` and pools
+//!   included. `all_panics` is taken only then.
+//!
+//! [`fate::scope`](scope) is `std::thread::scope` that fails fast: its threads may
+//! borrow from the caller, the first failure of one of them cancels the others, and the
+//! scope returns `Result<T, fate::Error>` (never the payload-less "a scoped thread
+//! panicked") once every thread has joined. It must wait for all of them, since they
+//! borrow from the caller's stack: a thread that may wait for a sibling should check
+//! [`is_cancelled`]. A scope is a root of its own: nested in a supervised `main`, its
+//! failures are the scope's to return, and the caller decides.
+//!
+//! # Stopping everything: `all_panics` and `fate::cancel()`
+//!
+//! - `#[supervised(all_panics)]` on `main` (and [`Supervisor::all_panics`], and
+//!   `#[fate::test(all_panics)]` alone in its process) makes **every panic of the
+//!   process a failure**, supervised or not: a plain `tokio::spawn` task, a thread
+//!   nobody annotated, a panic a supervised function catches. One outside any
+//!   supervised function is named after its thread (``worker `thread tokio-rt-worker`
+//!   panicked at ...``). This includes the panics libraries catch on purpose: a task
+//!   executor that catches a task's panic to report it through a `JoinHandle`, a test
+//!   framework, a pool, code that uses `catch_unwind` for control flow. Under
+//!   `all_panics` each of them ends the program.
+//! - [`fate::cancel()`](cancel) cancels the current root without a failure: the
+//!   workers see the cancellation, the grace period applies, and the root then ends as
+//!   if its body had returned (`main` exits 0). Called from another thread, a body still
+//!   blocked when the grace period is over is cut off, with status 0.
+//!
 //! # Guarantees and limits
 //!
 //! What fate promises:
