@@ -256,14 +256,16 @@
 //! fn the_consumer_adds_every_record() {
 //!     let (tx, rx) = mpsc::channel();
 //!     let (done_tx, done_rx) = mpsc::channel();
+//!     let also_done = done_tx.clone(); // a second sender, as a real test often has
 //!     fate::spawn(move || consume(rx, done_tx));
 //!     for record in 0..10 {
 //!         let _ = tx.send(record);
 //!     }
-//!     let _keep_the_channel_open = tx;
-//!     // Without fate this waits forever once the consumer has died; with fate the
-//!     // test fails with the consumer's report at once.
+//!     drop(tx);
+//!     // Without fate this waits forever once the consumer has died (`also_done` keeps
+//!     // the channel open); with fate the test fails with the consumer's report at once.
 //!     assert_eq!(done_rx.recv().unwrap(), 45);
+//!     drop(also_done);
 //! }
 //! ```
 //!
