@@ -178,26 +178,36 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        self.spawn_as(WorkerName::ScopeThread(panic::Location::caller()), f)
+        self.spawn_as(WorkerName::ScopeThread(panic::Location::caller()), None, f)
     }
 
-    /// [`spawn`](Self::spawn), with the worker named `name` in reports.
+    /// [`spawn`](Self::spawn), with the thread and the worker named `name` (in
+    /// reports, and in Rust's own messages).
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot create a thread.
     pub fn spawn_named<F, T>(self, name: &'static str, f: F) -> ScopedJoinHandle<'scope, T>
     where
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        self.spawn_as(WorkerName::Named(name), f)
+        self.spawn_as(WorkerName::Named(name), Some(name), f)
     }
 
-    fn spawn_as<F, T>(self, name: WorkerName, f: F) -> ScopedJoinHandle<'scope, T>
+    fn spawn_as<F, T>(
+        self,
+        name: WorkerName,
+        thread_name: Option<&'static str>,
+        f: F,
+    ) -> ScopedJoinHandle<'scope, T>
     where
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
         // Live for as long as the scope runs, and `self` cannot outlive it.
         let root = Live::find(self.root);
-        let inner = self.inner.spawn(move || {
+        let run = move || {
             // Never given back: the thread ends with the closure.
             let _own = root.as_ref().map(context::set_own_root);
             drop(root);
@@ -205,7 +215,14 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             // library's scope never sees it (and so never panics with "a scoped thread
             // panicked").
             worker::run_boundary(name, FrameKind::Spawned, f)
-        });
+        };
+        let mut builder = std::thread::Builder::new();
+        if let Some(thread_name) = thread_name {
+            builder = builder.name(thread_name.to_owned());
+        }
+        let inner = builder
+            .spawn_scoped(self.inner, run)
+            .expect("fate: could not spawn a scoped thread");
         ScopedJoinHandle { inner }
     }
 }
