@@ -157,6 +157,8 @@ pub(crate) struct Root {
     running_list: Option<Mutex<Vec<RunningWorker>>>,
     /// Every panic is a failure of this root (see [`Root::with_all_panics`]).
     all_panics: bool,
+    /// Roots nested in this one (scopes), cancelled when it is.
+    children: Mutex<Vec<Arc<Root>>>,
 }
 
 /// A worker a [tracking](Root::tracking) root knows to be running.
@@ -214,6 +216,32 @@ impl Root {
             body_thread: std::sync::OnceLock::new(),
             running_list: None,
             all_panics: false,
+            children: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// `child` (a scope) is nested in this root: it is cancelled when this root is
+    /// (at once, if this root is cancelled already), until [`disown`](Self::disown).
+    pub(crate) fn adopt(&self, child: &Arc<Root>) {
+        let mut children = lock(&self.children);
+        if self.is_cancelled() {
+            drop(children);
+            child.cancel(true);
+            return;
+        }
+        children.push(child.clone());
+    }
+
+    /// `child` has ended.
+    pub(crate) fn disown(&self, child: &Root) {
+        lock(&self.children).retain(|known| known.id != child.id);
+    }
+
+    /// This root was just cancelled: so are the roots nested in it.
+    fn cancel_children(&self) {
+        let children = std::mem::take(&mut *lock(&self.children));
+        for child in children {
+            child.cancel(true);
         }
     }
 
@@ -436,6 +464,7 @@ impl Root {
         self.changed.notify_all();
         if recorded == Recorded::First {
             self.wake_cancelled();
+            self.cancel_children();
             if let Some(notice) = notice {
                 stderr::print(&notice);
             }
@@ -527,6 +556,7 @@ impl Root {
         self.changed.notify_all();
         if self.is_cancelled() && !was_cancelled {
             self.wake_cancelled();
+            self.cancel_children();
         }
         Finish::Won(error)
     }
@@ -540,6 +570,7 @@ impl Root {
         drop(state);
         // Counters hold their root: forgetting them here breaks that cycle.
         lock(&self.counters).clear();
+        lock(&self.children).clear();
         self.changed.notify_all();
         LIVE.fetch_sub(1, StdOrdering::AcqRel);
     }
@@ -602,6 +633,7 @@ impl Root {
         drop(state);
         self.changed.notify_all();
         self.wake_cancelled();
+        self.cancel_children();
         true
     }
 

@@ -23,7 +23,9 @@ use crate::worker;
 ///   `main`'s; the caller decides).
 /// - The first failure cancels the scope: [`fate::is_cancelled`](crate::is_cancelled)
 ///   turns true in its threads and in `f`, [`fate::wait_cancelled`](crate::wait_cancelled)
-///   and [`fate::cancelled()`](crate::cancelled) wake, so the others can stop.
+///   and [`fate::cancelled()`](crate::cancelled) wake, so the others can stop. A scope
+///   made where another root is current (in a supervised `main`, a test, another
+///   scope) is also cancelled when that root is, without a failure of its own.
 /// - `scope` returns once **every** thread has joined, as `std::thread::scope` must:
 ///   the threads borrow from the caller's stack, so none may outlive the call. A
 ///   thread that ignores the cancellation and blocks forever keeps `scope` waiting;
@@ -72,6 +74,11 @@ where
         AfterBody::End,
     ));
     let _live = Live::register(&root);
+    // Nested in another root, the scope is cancelled when that root is.
+    let parent = context::current_root();
+    if let Some(parent) = &parent {
+        parent.adopt(&root);
+    }
     let value = std::thread::scope(|inner| {
         let scope = Scope {
             inner,
@@ -101,6 +108,9 @@ where
             Err(payload) => Err(panic_report(payload)),
         },
     };
+    if let Some(parent) = &parent {
+        parent.disown(&root);
+    }
     root.end();
     outcome
 }
