@@ -154,12 +154,22 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                 format!("`{key_name}` needs a value, as in `{key_name} = {example}`"),
             ));
         };
-        syn::parse2::<LitStr>(unwrap_none_group(value)).map_err(|_| {
+        let lit = syn::parse2::<LitStr>(unwrap_none_group(value)).map_err(|_| {
             syn::Error::new(
                 value.span(),
                 format!("expected a string, as in `{key_name} = {example}`"),
             )
-        })
+        })?;
+        if !lit.suffix().is_empty() {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "unexpected suffix `{}` after the string, as in `{key_name} = {example}`",
+                    lit.suffix()
+                ),
+            ));
+        }
+        Ok(lit)
     };
     let duplicate = || syn::Error::new(key.span(), format!("`{key_name}` set multiple times"));
     let whole: TokenStream = option.iter().cloned().collect();

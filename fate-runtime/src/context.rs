@@ -31,20 +31,32 @@ static PROCESS_ROOT: Mutex<Option<Arc<Root>>> = Mutex::new(None);
 /// counter for it by this number.
 static PROCESS_VERSION: AtomicU64 = AtomicU64::new(0);
 
-/// Keeps `main`'s root as the process root until dropped.
+/// Keeps `main`'s root as the process root until dropped; then the one it replaced
+/// (a supervised `fn main` called from another, such as a module's `cli::main`) is
+/// the process root again.
 #[must_use]
 pub(crate) struct ProcessRoot {
     root: Arc<Root>,
+    previous: Option<Arc<Root>>,
 }
 
 /// Makes `root` the process root: every thread that no other root covers reports to
 /// it.
 pub(crate) fn install_process_root(root: &Arc<Root>) -> ProcessRoot {
     let mut process = PROCESS_ROOT.lock().unwrap_or_else(|e| e.into_inner());
-    *process = Some(root.clone());
-    let version = PROCESS_VERSION.load(Ordering::Relaxed);
-    PROCESS_VERSION.store((version | 1) + 2, Ordering::Release);
-    ProcessRoot { root: root.clone() }
+    let previous = process.replace(root.clone());
+    set_process_version(process.is_some());
+    ProcessRoot {
+        root: root.clone(),
+        previous,
+    }
+}
+
+/// A new version of the process root (odd while there is one).
+fn set_process_version(present: bool) {
+    let version = (PROCESS_VERSION.load(Ordering::Relaxed) | 1) + 2;
+    let version = if present { version } else { version & !1 };
+    PROCESS_VERSION.store(version, Ordering::Release);
 }
 
 impl Drop for ProcessRoot {
@@ -54,9 +66,11 @@ impl Drop for ProcessRoot {
             .as_ref()
             .is_some_and(|root| Arc::ptr_eq(root, &self.root))
         {
-            *process = None;
-            let version = PROCESS_VERSION.load(Ordering::Relaxed);
-            PROCESS_VERSION.store((version + 2) & !1, Ordering::Release);
+            *process = self
+                .previous
+                .take()
+                .filter(|previous| !previous.has_ended());
+            set_process_version(process.is_some());
         }
     }
 }
@@ -254,6 +268,10 @@ struct Context {
     homes: ManuallyDrop<RefCell<Homes>>,
     innermost: Cell<Option<Frame>>,
     next_frame: Cell<u64>,
+    /// This thread's number among the threads that made supervised futures (0: not
+    /// yet), and how many it made: a future's owner id is made of the two.
+    future_thread: Cell<u64>,
+    futures_made: Cell<u64>,
     held: ManuallyDrop<RefCell<Vec<Held>>>,
     /// Whether `held` is not empty: the hot path reads this, not the `RefCell`.
     holds: Cell<bool>,
@@ -272,6 +290,8 @@ thread_local! {
             })),
             innermost: Cell::new(None),
             next_frame: Cell::new(1),
+            future_thread: Cell::new(0),
+            futures_made: Cell::new(0),
             held: ManuallyDrop::new(RefCell::new(Vec::new())),
             holds: Cell::new(false),
             passed_up: ManuallyDrop::new(RefCell::new(None)),
@@ -458,14 +478,33 @@ pub(crate) fn with_current_root<T>(f: impl FnOnce(Option<&Arc<Root>>) -> T) -> T
     }
 }
 
-/// This thread's counter for the current root: what a supervised future made here
-/// holds. A root that decided its outcome reports nothing more, but a future made
-/// under it still sees its cancellation (a body left running after `run` returned).
-pub(crate) fn current_counter() -> Option<Arc<Counter>> {
+/// What a supervised future made here holds: this thread's counter for the current
+/// root, and an owner id no other future of the process has (ids of futures have the
+/// top bit set, so that they never meet a sync call's frame id). A root that decided
+/// its outcome reports nothing more, but a future made under it still sees its
+/// cancellation (a body left running after `run` returned).
+pub(crate) fn new_future() -> Option<(Arc<Counter>, u64)> {
     CONTEXT
-        .try_with(|cx| cx.with_counter(|counter, _| counter.cloned()))
+        .try_with(|cx| {
+            let counter = cx.with_counter(|counter, _| counter.cloned())?;
+            Some((counter, cx.next_future_owner()))
+        })
         .ok()
         .flatten()
+}
+
+impl Context {
+    fn next_future_owner(&self) -> u64 {
+        static THREADS: AtomicU64 = AtomicU64::new(1);
+        let mut thread = self.future_thread.get();
+        if thread == 0 {
+            thread = THREADS.fetch_add(1, Ordering::Relaxed);
+            self.future_thread.set(thread);
+        }
+        let made = self.futures_made.get().wrapping_add(1);
+        self.futures_made.set(made);
+        (1 << 63) | ((thread & 0x7fff_ffff) << 32) | (made & 0xffff_ffff)
+    }
 }
 
 /// The innermost supervised call on this thread, if any.
@@ -678,9 +717,24 @@ pub(crate) fn carry(mut held: Held, encloser: &Frame) {
     }
 }
 
+/// The most panics a thread holds at once. More can only mean that it catches panics
+/// in a loop and never runs fate's code in between (unwinding cannot nest this deep):
+/// the oldest held one is then taken for caught.
+const HELD_LIMIT: usize = 32;
+
 /// The hook saw a panic start in the innermost frame `frame`, and `root` holds it.
 pub(crate) fn push_held(capture: Arc<Capture>, root: Arc<Root>, frame: &Frame, held_back: bool) {
     clean_up_at_exit();
+    let oldest = CONTEXT
+        .try_with(|cx| {
+            let mut list = cx.held.try_borrow_mut().ok()?;
+            (list.len() >= HELD_LIMIT).then(|| list.remove(0))
+        })
+        .ok()
+        .flatten();
+    if let Some(oldest) = oldest {
+        release(oldest);
+    }
     let held = Held {
         capture,
         root,

@@ -34,18 +34,15 @@ use crate::root::Counter;
 use crate::sync::Arc;
 use crate::worker::{self, Unwinds};
 
-/// Futures' owner ids have this bit set, so that they never meet a sync call's.
-const FUTURE_OWNER: u64 = 1 << 63;
-
 /// Wraps `future` as the worker `name`; `inspect` finds an `Err` in its output.
 pub(crate) fn supervise<F: Future>(
     name: WorkerName,
     future: F,
     inspect: impl for<'a> FnOnce(&'a F::Output) -> Option<ErrorRef<'a>>,
 ) -> impl Future<Output = F::Output> {
-    let counter = context::current_counter();
+    let made = context::new_future();
     async move {
-        let Some(counter) = counter else {
+        let Some((counter, owner)) = made else {
             // No root where the future was made: exactly the plain future.
             return future.await;
         };
@@ -53,6 +50,7 @@ pub(crate) fn supervise<F: Future>(
             future: pin!(Some(future)),
             counter: Some(counter),
             name,
+            owner,
             entered: false,
         };
         let output = poll_fn(|cx| call.poll(cx)).await;
@@ -71,14 +69,15 @@ struct SupervisedFuture<'a, F: Future> {
     /// as running. `None` only while lent to the polling thread.
     counter: Option<Arc<Counter>>,
     name: WorkerName,
+    /// The future's identity across polls (see [`context::new_future`]).
+    owner: u64,
     /// Counted as running (from its first poll).
     entered: bool,
 }
 
 impl<F: Future> SupervisedFuture<'_, F> {
-    /// The future's identity across polls: the place of its state, which is pinned.
     fn owner(&self) -> u64 {
-        (self as *const Self as usize as u64) | FUTURE_OWNER
+        self.owner
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<F::Output> {
@@ -166,9 +165,13 @@ impl<F: Future> SupervisedFuture<'_, F> {
         let Some(counter) = &self.counter else {
             return;
         };
-        let returned = context::formatting(Formatting::ErrorOf(self.name), || error.to_returned());
         let root = counter.root();
         let encloser = context::encloser(FrameKind::Poll, root.id());
+        if cfg!(panic = "abort") && encloser.is_some() {
+            // As for a sync call: nothing could catch a `Display` that panics.
+            return;
+        }
+        let returned = context::formatting(Formatting::ErrorOf(self.name), || error.to_returned());
         worker::report_returned(root, self.name, self.owner(), encloser, returned);
     }
 }

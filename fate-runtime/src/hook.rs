@@ -209,9 +209,16 @@ struct Recent {
     capture: Arc<Capture>,
     /// The root that held it, while it does.
     root: Option<Arc<Root>>,
+    /// The id of the root that covered its thread, if any: a payload is only ever
+    /// matched for that root (or, from a thread no root covers, for any).
+    covering: Option<u64>,
 }
 
 fn remember(capture: &Arc<Capture>, root: Option<&Arc<Root>>) {
+    let covering = match root {
+        Some(root) => Some(root.id()),
+        None => context::current_root().map(|root| root.id()),
+    };
     let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
     if recent.len() == RECENT_KEPT {
         recent.pop_front();
@@ -219,6 +226,7 @@ fn remember(capture: &Arc<Capture>, root: Option<&Arc<Root>>) {
     recent.push_back(Recent {
         capture: capture.clone(),
         root: root.cloned(),
+        covering,
     });
 }
 
@@ -232,14 +240,22 @@ pub(crate) enum Reraised {
     Unknown,
 }
 
-/// Looks up the panic whose payload reads `message`, re-raised on this thread.
-pub(crate) fn reraised(message: &str) -> Reraised {
+/// Looks up the panic whose payload reads `message`, re-raised on this thread in a
+/// supervised call of the root `root`: the most recent one of that root's threads, else
+/// of a thread no root covers (a pool's). Never another root's: two roots' panics may
+/// read the same (`called `Option::unwrap()` on a `None` value`).
+pub(crate) fn reraised(message: &str, root: &Root) -> Reraised {
     let found = {
         let recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
-        recent
-            .iter()
-            .rev()
-            .find(|recent| recent.capture.message == message)
+        let candidates = || {
+            recent
+                .iter()
+                .rev()
+                .filter(|recent| recent.capture.message == message)
+        };
+        candidates()
+            .find(|recent| recent.covering == Some(root.id()))
+            .or_else(|| candidates().find(|recent| recent.covering.is_none()))
             .map(|recent| (recent.capture.clone(), recent.root.clone()))
     };
     let Some((capture, root)) = found else {

@@ -66,8 +66,9 @@ fn guarded(what: &str, format: impl FnOnce(&mut Bounded) -> fmt::Result) -> Stri
         cut: false,
     };
     match panic::catch_unwind(AssertUnwindSafe(|| format(&mut out))) {
+        // Cut, even when the `Display` went on despite the error it was given.
+        Ok(_) if out.cut => out.text + " [cut at 64 KiB]",
         Ok(Ok(())) => out.text,
-        Ok(Err(_)) if out.cut => out.text + " [cut at 64 KiB]",
         Ok(Err(_)) if out.text.is_empty() => format!("(the error's `{what}` returned an error)"),
         Ok(Err(_)) => out.text + &format!(" (the error's `{what}` returned an error here)"),
         Err(payload) => {

@@ -204,13 +204,21 @@ impl Capture {
                     backtrace.unwrap_or_default()
                 ));
             }
-            Some(BacktraceStatus::Disabled) => text.push_str(
+            // Rust prints this note with the first panic of the process only.
+            Some(BacktraceStatus::Disabled) if first_note() => text.push_str(
                 "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
             ),
             _ => {}
         }
         text.split_off(1)
     }
+}
+
+/// Whether the "run with `RUST_BACKTRACE=1`" note of a late-printed panic message is
+/// the process's first (Rust's hook prints it once; its own prints go uncounted here).
+fn first_note() -> bool {
+    static PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    !PRINTED.swap(true, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The text of a panic payload, as Rust's own panic message shows it.

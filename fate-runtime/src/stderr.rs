@@ -66,9 +66,36 @@ pub(crate) fn print(text: &str) {
 
 /// Writes `text` to stderr in one piece without taking the gate (the caller holds
 /// it); errors are ignored.
+///
+/// Not through `std::io::stderr()`'s lock, which any thread may hold for as long as it
+/// likes (a logger, a body writing a long message): like Rust's own panic hook, fate
+/// writes to the file descriptor directly, here a duplicate of it.
 pub(crate) fn write_raw(text: &str) {
-    let stderr = std::io::stderr();
-    let mut stderr = stderr.lock();
-    let _ = stderr.write_all(text.as_bytes());
-    let _ = stderr.flush();
+    match unlocked_stderr() {
+        Some(mut stderr) => {
+            let _ = stderr.write_all(text.as_bytes());
+        }
+        None => {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn unlocked_stderr() -> Option<std::fs::File> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
+    Some(std::fs::File::from(fd))
+}
+
+#[cfg(windows)]
+fn unlocked_stderr() -> Option<std::fs::File> {
+    use std::os::windows::io::AsHandle;
+    let handle = std::io::stderr().as_handle().try_clone_to_owned().ok()?;
+    Some(std::fs::File::from(handle))
+}
+
+#[cfg(not(any(unix, windows)))]
+fn unlocked_stderr() -> Option<std::fs::File> {
+    None
 }

@@ -84,6 +84,11 @@ pub(crate) fn run_boundary<R>(
 #[inline(never)]
 fn returned_err(entered: &Entered, error: ErrorRef<'_>) {
     context::touch();
+    if cfg!(panic = "abort") && entered.enclosed {
+        // The encloser may handle it, and nothing can catch a `Display` that panics
+        // here: leave it unformatted (an encloser returning it is then named itself).
+        return;
+    }
     let name = entered.frame.name;
     let returned = context::formatting(Formatting::ErrorOf(name), || error.to_returned());
     let encloser = entered.outer.filter(|_| entered.enclosed);
@@ -150,7 +155,10 @@ pub(crate) fn escaped(entered: &Entered, payload: Option<&(dyn Any + Send)>, unw
     let Some(root) = context::current_root() else {
         return;
     };
-    let capture = match message.as_deref().map(hook::reraised) {
+    let capture = match message
+        .as_deref()
+        .map(|message| hook::reraised(message, &root))
+    {
         Some(Reraised::Reported) => return,
         Some(Reraised::Report(capture)) => capture,
         Some(Reraised::Unknown) | None => Arc::new(Capture::from_payload(payload)),
@@ -164,7 +172,7 @@ pub(crate) fn escaped(entered: &Entered, payload: Option<&(dyn Any + Send)>, unw
 /// around the polls of `main`'s body): reported as the failure of `name`, as the hook
 /// saw it where it happened if it did.
 pub(crate) fn report_uncovered(root: &Root, name: WorkerName, payload: &(dyn Any + Send)) {
-    let capture = match hook::reraised(&payload_message(payload)) {
+    let capture = match hook::reraised(&payload_message(payload), root) {
         Reraised::Reported => return,
         Reraised::Report(capture) => capture,
         Reraised::Unknown => Arc::new(Capture::from_payload(Some(payload))),
