@@ -15,7 +15,7 @@
 //! each iteration (in alternating order) and time each separately; the ratio printed
 //! for them is the median over samples of (fate's time / std's time) within a sample.
 //!
-//! `cargo bench --bench spawn`
+//! `cargo bench -p fate-benches --bench spawn`
 
 use std::hint::black_box;
 use std::sync::Mutex;

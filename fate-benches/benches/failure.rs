@@ -34,7 +34,7 @@
 //! The median and p99 printed in the table at the end are over every event of the
 //! measurement (criterion's own line is a mean).
 //!
-//! `RUST_BACKTRACE=0 cargo bench --bench failure`
+//! `RUST_BACKTRACE=0 cargo bench -p fate-benches --bench failure`
 
 use std::backtrace::Backtrace;
 use std::cell::Cell;

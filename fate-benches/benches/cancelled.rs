@@ -11,7 +11,7 @@
 //! the timed window; the window ends when every task has done its share of the
 //! iterations. Rows at each count: Notify (the baseline), then fate.
 //!
-//! `cargo bench --bench cancelled`
+//! `cargo bench -p fate-benches --bench cancelled`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

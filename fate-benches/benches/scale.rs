@@ -12,7 +12,7 @@
 //! made and polled to `Ready` with a no-op waker. Each supervised row at 1,000 and
 //! 10,000 is compared with the same row at 10: flat means a ratio of 1.
 //!
-//! `cargo bench --bench scale`
+//! `cargo bench -p fate-benches --bench scale`
 
 use std::future::Future;
 use std::hint::black_box;

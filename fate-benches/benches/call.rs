@@ -12,7 +12,7 @@
 //!
 //! Both functions are `#[inline(never)]`, so each iteration is a real call.
 //!
-//! `cargo bench --bench call`
+//! `cargo bench -p fate-benches --bench call`
 
 use std::hint::black_box;
 use std::time::Duration;
