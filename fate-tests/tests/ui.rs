@@ -2,7 +2,8 @@
 //! a spanned compile error (checked against the `.stderr` beside each case), and the
 //! accepted forms compile and run.
 //!
-//! Regenerate the expected output with `TRYBUILD=overwrite cargo test --test ui`, then
+//! Regenerate the expected output with `TRYBUILD=overwrite cargo test -p fate-tests --test ui`,
+//! then
 //! read every changed `.stderr`.
 
 #[test]

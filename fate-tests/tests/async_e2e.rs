@@ -1,11 +1,9 @@
-//! End-to-end tests of async programs: the fixtures `tests/fixtures/async_*.rs` (built
-//! as the examples `fixture_async_*`) run as child processes, under a hard time limit
-//! (see `support::TIMEOUT`). They cover both orders of `#[fate::supervised]` and
+//! End-to-end tests of async programs: the programs `src/bin/async_*.rs` run as child
+//! processes, under a hard time limit (see `support::TIMEOUT`). They cover both orders of `#[fate::supervised]` and
 //! `#[tokio::main]`, tokio's multi-thread and current-thread runtimes, and a
 //! hand-written executor; each test asserts the exit status, what stderr shows (once),
 //! and that the program ends promptly while a sibling task or the body waits forever.
 
-#[allow(dead_code)] // shared with tests/e2e.rs, which uses other parts of it
 mod support;
 
 use std::path::Path;
@@ -19,7 +17,7 @@ use support::{
 /// How soon a program must end after a worker fails (grace 0), start-up included.
 const PROMPT: Duration = Duration::from_secs(2);
 
-/// The grace period of `fixture_async_current` and `fixture_async_executor`.
+/// The grace period of `async_current` and `async_executor`.
 const GRACE: Duration = Duration::from_secs(5);
 
 /// With a grace period: first a one-line notice naming the failed worker, then the
@@ -92,9 +90,9 @@ fn assert_not_flushed(path: &Path, output: &Output) {
 
 #[test]
 fn multi_thread_success_exits_0() {
-    run("fixture_async_multi")
+    run(env!("CARGO_BIN_EXE_async_multi"))
         .arg("ok")
-        .output_async()
+        .output()
         .assert_code(0)
         .assert_stderr_empty()
         .assert_stdout("sum 5, segment of 512 bytes, record 4\n");
@@ -102,13 +100,10 @@ fn multi_thread_success_exits_0() {
 
 #[test]
 fn multi_thread_detached_task_panic_ends_main_at_once_with_one_report() {
-    let output = run("fixture_async_multi")
+    let output = run(env!("CARGO_BIN_EXE_async_multi"))
         .arg("detached_panic")
-        .output_async();
-    let at = location_of(
-        "tests/fixtures/async_multi.rs",
-        "panic!(\"request {request}",
-    );
+        .output();
+    let at = location_of("src/bin/async_multi.rs", "panic!(\"request {request}");
     assert_single_panic_report(
         &output,
         &format!("worker `handle` panicked at {at}: request 5 is malformed"),
@@ -119,9 +114,9 @@ fn multi_thread_detached_task_panic_ends_main_at_once_with_one_report() {
 
 #[test]
 fn multi_thread_detached_task_err_is_reported_with_its_chain() {
-    let output = run("fixture_async_multi")
+    let output = run(env!("CARGO_BIN_EXE_async_multi"))
         .arg("detached_error")
-        .output_async();
+        .output();
     assert_single_report(
         &output,
         "worker `read_segment` failed: could not read segment 3",
@@ -137,9 +132,9 @@ fn multi_thread_detached_task_err_is_reported_with_its_chain() {
 /// `main` shows is the worker's report, once (not the raw `Debug` of the error).
 #[test]
 fn multi_thread_err_awaited_by_the_body_is_reported_once() {
-    let output = run("fixture_async_multi")
+    let output = run(env!("CARGO_BIN_EXE_async_multi"))
         .arg("awaited_error")
-        .output_async();
+        .output();
     assert_single_report(
         &output,
         "worker `read_segment` failed: could not read segment 3",
@@ -153,10 +148,10 @@ fn multi_thread_err_awaited_by_the_body_is_reported_once() {
 
 #[test]
 fn sync_worker_in_spawn_blocking_reports_to_the_main_root() {
-    let output = run("fixture_async_multi")
+    let output = run(env!("CARGO_BIN_EXE_async_multi"))
         .arg("spawn_blocking")
-        .output_async();
-    let at = location_of("tests/fixtures/async_multi.rs", "panic!(\"bad record");
+        .output();
+    let at = location_of("src/bin/async_multi.rs", "panic!(\"bad record");
     assert_single_panic_report(
         &output,
         &format!("worker `parse_record` panicked at {at}: bad record 7"),
@@ -167,8 +162,10 @@ fn sync_worker_in_spawn_blocking_reports_to_the_main_root() {
 
 #[test]
 fn multi_thread_body_panic_is_a_failure_of_main_and_exits_1() {
-    let output = run("fixture_async_multi").arg("body_panic").output_async();
-    let at = location_of("tests/fixtures/async_multi.rs", "panic!(\"the async body");
+    let output = run(env!("CARGO_BIN_EXE_async_multi"))
+        .arg("body_panic")
+        .output();
+    let at = location_of("src/bin/async_multi.rs", "panic!(\"the async body");
     assert_single_panic_report(
         &output,
         &format!("worker `main` panicked at {at}: the async body gave up"),
@@ -181,10 +178,10 @@ fn multi_thread_body_panic_is_a_failure_of_main_and_exits_1() {
 /// it and prints its message, as without fate.
 #[test]
 fn multi_thread_plain_task_panic_is_no_failure_and_prints_as_usual() {
-    let output = run("fixture_async_multi")
+    let output = run(env!("CARGO_BIN_EXE_async_multi"))
         .arg("plain_task_panic")
-        .output_async();
-    let at = location_of("tests/fixtures/async_multi.rs", "panic!(\"the plain task");
+        .output();
+    let at = location_of("src/bin/async_multi.rs", "panic!(\"the plain task");
     output
         .assert_code(0)
         .assert_stdout("the body went on\n")
@@ -198,22 +195,19 @@ fn multi_thread_plain_task_panic_is_no_failure_and_prints_as_usual() {
 /// poll, which names the async worker.
 #[test]
 fn rust_backtrace_1_adds_the_backtrace_of_the_panicking_poll() {
-    let output = run("fixture_async_multi")
+    let output = run(env!("CARGO_BIN_EXE_async_multi"))
         .arg("detached_panic")
         .env("RUST_BACKTRACE", "1")
         .env("RUST_LIB_BACKTRACE", "1")
-        .output_async();
-    let at = location_of(
-        "tests/fixtures/async_multi.rs",
-        "panic!(\"request {request}",
-    );
+        .output();
+    let at = location_of("src/bin/async_multi.rs", "panic!(\"request {request}");
     assert_single_report(
         &output,
         &format!("worker `handle` panicked at {at}: request 5 is malformed"),
     );
     output
         .assert_stderr_count("Stack backtrace:", 1)
-        .assert_stderr_has("fixture_async_multi::handle::")
+        .assert_stderr_has("async_multi::handle::")
         .assert_stderr_lacks("thread '")
         .assert_ended_within(Duration::from_secs(5));
 }
@@ -224,9 +218,9 @@ fn rust_backtrace_1_adds_the_backtrace_of_the_panicking_poll() {
 
 #[test]
 fn executor_attribute_first_success_exits_0() {
-    run("fixture_async_below")
+    run(env!("CARGO_BIN_EXE_async_below"))
         .arg("ok")
-        .output_async()
+        .output()
         .assert_code(0)
         .assert_stderr_empty()
         .assert_stdout("3 words\n");
@@ -234,10 +228,10 @@ fn executor_attribute_first_success_exits_0() {
 
 #[test]
 fn executor_attribute_first_detached_task_panic_exits_1_with_the_report() {
-    let output = run("fixture_async_below")
+    let output = run(env!("CARGO_BIN_EXE_async_below"))
         .arg("detached_panic")
-        .output_async();
-    let at = location_of("tests/fixtures/async_below.rs", "assert!(!text.is_empty()");
+        .output();
+    let at = location_of("src/bin/async_below.rs", "assert!(!text.is_empty()");
     assert_single_panic_report(
         &output,
         &format!("worker `count_words` panicked at {at}: nothing to count"),
@@ -248,9 +242,9 @@ fn executor_attribute_first_detached_task_panic_exits_1_with_the_report() {
 
 #[test]
 fn executor_attribute_first_detached_task_err_exits_1_with_the_report() {
-    let output = run("fixture_async_below")
+    let output = run(env!("CARGO_BIN_EXE_async_below"))
         .arg("detached_error")
-        .output_async();
+        .output();
     assert_single_report(
         &output,
         "worker `validate` failed: invalid identifier \"x-17\"",
@@ -267,10 +261,10 @@ fn executor_attribute_first_detached_task_err_exits_1_with_the_report() {
 #[test]
 fn current_thread_success_exits_0_and_the_dropped_flusher_is_no_failure() {
     let file = scratch_file("async-current-ok");
-    let output = run("fixture_async_current")
+    let output = run(env!("CARGO_BIN_EXE_async_current"))
         .arg("ok")
         .arg(&file)
-        .output_async();
+        .output();
     output
         .assert_code(0)
         .assert_stderr_empty()
@@ -282,14 +276,11 @@ fn current_thread_success_exits_0_and_the_dropped_flusher_is_no_failure() {
 #[test]
 fn current_thread_detached_panic_cancels_and_the_sibling_flushes_within_grace() {
     let file = scratch_file("async-current-panic");
-    let output = run("fixture_async_current")
+    let output = run(env!("CARGO_BIN_EXE_async_current"))
         .arg("panic")
         .arg(&file)
-        .output_async();
-    let at = location_of(
-        "tests/fixtures/async_current.rs",
-        "assert!(!text.is_empty()",
-    );
+        .output();
+    let at = location_of("src/bin/async_current.rs", "assert!(!text.is_empty()");
     assert_notice_then_report(
         &output,
         "count_words",
@@ -306,10 +297,10 @@ fn current_thread_detached_panic_cancels_and_the_sibling_flushes_within_grace() 
 #[test]
 fn current_thread_detached_err_cancels_and_the_sibling_flushes_within_grace() {
     let file = scratch_file("async-current-error");
-    let output = run("fixture_async_current")
+    let output = run(env!("CARGO_BIN_EXE_async_current"))
         .arg("error")
         .arg(&file)
-        .output_async();
+        .output();
     assert_notice_then_report(
         &output,
         "load_settings",
@@ -324,11 +315,11 @@ fn current_thread_detached_err_cancels_and_the_sibling_flushes_within_grace() {
 #[test]
 fn current_thread_plain_task_panic_is_no_failure_and_prints_as_usual() {
     let file = scratch_file("async-current-plain");
-    let output = run("fixture_async_current")
+    let output = run(env!("CARGO_BIN_EXE_async_current"))
         .arg("plain_task_panic")
         .arg(&file)
-        .output_async();
-    let at = location_of("tests/fixtures/async_current.rs", "panic!(\"the plain task");
+        .output();
+    let at = location_of("src/bin/async_current.rs", "panic!(\"the plain task");
     output
         .assert_code(0)
         .assert_stdout("the body went on\n")
@@ -344,10 +335,10 @@ fn current_thread_plain_task_panic_is_no_failure_and_prints_as_usual() {
 #[test]
 fn current_thread_panic_caught_inside_an_async_worker_is_no_failure_and_prints_once() {
     let file = scratch_file("async-current-caught");
-    let output = run("fixture_async_current")
+    let output = run(env!("CARGO_BIN_EXE_async_current"))
         .arg("caught_panic")
         .arg(&file)
-        .output_async();
+        .output();
     output
         .assert_code(0)
         .assert_stdout("careful returned 42\n")
@@ -367,10 +358,10 @@ fn current_thread_panic_caught_inside_an_async_worker_is_no_failure_and_prints_o
 #[test]
 fn hand_written_executor_success_exits_0() {
     let file = scratch_file("async-executor-ok");
-    let output = run("fixture_async_executor")
+    let output = run(env!("CARGO_BIN_EXE_async_executor"))
         .arg("ok")
         .arg(&file)
-        .output_async();
+        .output();
     output
         .assert_code(0)
         .assert_stderr_empty()
@@ -382,11 +373,11 @@ fn hand_written_executor_success_exits_0() {
 #[test]
 fn hand_written_executor_panic_is_reported_and_wakes_the_awaiting_flusher() {
     let file = scratch_file("async-executor-panic");
-    let output = run("fixture_async_executor")
+    let output = run(env!("CARGO_BIN_EXE_async_executor"))
         .arg("panic")
         .arg(&file)
-        .output_async();
-    let at = location_of("tests/fixtures/async_executor.rs", "panic!(\"bad record");
+        .output();
+    let at = location_of("src/bin/async_executor.rs", "panic!(\"bad record");
     assert_notice_then_report(
         &output,
         "parse_later",
@@ -404,10 +395,10 @@ fn hand_written_executor_panic_is_reported_and_wakes_the_awaiting_flusher() {
 #[test]
 fn hand_written_executor_err_is_reported_and_wakes_the_awaiting_flusher() {
     let file = scratch_file("async-executor-error");
-    let output = run("fixture_async_executor")
+    let output = run(env!("CARGO_BIN_EXE_async_executor"))
         .arg("error")
         .arg(&file)
-        .output_async();
+        .output();
     assert_notice_then_report(
         &output,
         "fetch",
@@ -415,29 +406,4 @@ fn hand_written_executor_err_is_reported_and_wakes_the_awaiting_flusher() {
     );
     assert_ended_early(&output, "fetch");
     assert_flushed(&file, &output);
-}
-
-#[test]
-fn async_service_example_reports_the_handler_and_flushes_its_metrics() {
-    let file = scratch_file("async-service-metrics.txt");
-    let output = run("async_service").arg(file.as_os_str()).output_async();
-    let at = location_of(
-        "examples/async_service.rs",
-        "panic!(\"request {request} is malformed",
-    );
-    output
-        .assert_code(1)
-        .assert_stderr_count("fate: worker `handle` panicked; cancelling", 1)
-        .assert_stderr_count(
-            &format!(
-                "Error: worker `handle` panicked at {at}: request 5 is malformed: missing header `host`"
-            ),
-            1,
-        )
-        .assert_stderr_count("metrics: flushed to ", 1)
-        .assert_stderr_count(RAW_PANIC, 1) // the report's, no raw message
-        .assert_stderr_lacks("thread '")
-        .assert_ended_within(PROMPT);
-    let metrics = std::fs::read_to_string(&file).expect("the metrics task wrote its file");
-    assert!(metrics.starts_with("served "), "{metrics}");
 }

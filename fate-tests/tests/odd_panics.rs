@@ -4,8 +4,8 @@
 //! test harness's output capture.
 //!
 //! In-process tests run under `fate::Supervisor` roots, each bounded in time. Whatever
-//! aborts the process runs as a fixture program (`tests/fixtures/odd_*.rs`, built as the
-//! examples `fixture_odd_*`) in a child process, as `tests/e2e.rs` does.
+//! aborts the process runs as a program of this crate (`src/bin/odd_*.rs`) in a child
+//! process, as `tests/e2e.rs` does.
 //!
 //! The panic hook is process-wide, so every in-process test first calls
 //! [`install_hooks`]: a recording user hook installed *before* fate's, then fate's
@@ -14,7 +14,6 @@
 //! therefore goes through all three.
 
 mod common;
-#[allow(dead_code)] // shared with tests/e2e.rs, which uses other parts of it
 mod support;
 
 use std::any::Any;
@@ -138,7 +137,7 @@ struct Code(u32);
 
 #[fate::supervised]
 fn panics_with_a_code(code: u32) {
-    panic::panic_any(Code(code));
+    panic::panic_any(Code(code)); // the sync one
 }
 
 #[fate::supervised]
@@ -167,7 +166,11 @@ fn a_panic_any_payload_of_another_type_is_reported_and_passed_on_unchanged() {
     let location = error.location().expect("the hook saw where");
     assert_eq!(
         location.to_string(),
-        support::location_of("tests/odd_panics.rs", "panic::panic_any(Code(code));")
+        // Split, so that this line does not hold the needle too.
+        support::location_of(
+            "tests/odd_panics.rs",
+            concat!("panic::panic_any(Code(code));", " // the sync one")
+        )
     );
     assert_eq!(error.others(), 0);
     assert!(error.to_string().ends_with(": Box<dyn Any>"), "{error}");
@@ -441,21 +444,12 @@ fn fails_after_entering(
 }
 
 // ---------------------------------------------------------------------------------
-// What aborts: fixture programs in child processes.
+// What aborts: programs in child processes.
 // ---------------------------------------------------------------------------------
-
-#[cfg(unix)]
-fn signal_of(output: &support::Output) -> Option<i32> {
-    use std::os::unix::process::ExitStatusExt;
-    output.status.and_then(|status| status.signal())
-}
 
 #[track_caller]
 fn assert_aborted(output: &support::Output) {
-    #[cfg(unix)]
-    assert_eq!(signal_of(output), Some(6), "not SIGABRT\n{}", output.dump());
-    #[cfg(not(unix))]
-    assert!(output.code() != Some(0), "{}", output.dump());
+    assert_eq!(output.signal(), Some(6), "not SIGABRT\n{}", output.dump());
 }
 
 #[test]
@@ -465,10 +459,10 @@ fn a_panic_in_drop_during_unwinding_aborts_and_both_panic_messages_are_printed()
     // panics' messages, in the default hook's words (with the thread's name), then
     // Rust's own "panic in a destructor during cleanup" and its abort line; the
     // status is SIGABRT's.
-    let output = support::run("fixture_odd_drop_unwind").output();
+    let output = support::run(env!("CARGO_BIN_EXE_odd_drop_unwind")).output();
     assert_aborted(&output);
-    let first = support::location_of("tests/fixtures/odd_drop_unwind.rs", "panic!(\"first panic");
-    let second = support::location_of("tests/fixtures/odd_drop_unwind.rs", "panic!(\"{} panics");
+    let first = support::location_of("src/bin/odd_drop_unwind.rs", "panic!(\"first panic");
+    let second = support::location_of("src/bin/odd_drop_unwind.rs", "panic!(\"{} panics");
     output
         .assert_stderr_count("thread 'unwinder'", 3)
         .assert_stderr_count("panic in a destructor during cleanup", 1)
@@ -491,7 +485,7 @@ fn a_panic_in_drop_during_unwinding_keeps_rusts_explanation_of_the_abort() {
     // happens inside the worker, so fate's hook holds its message back as it does for
     // every supervised panic, and the process aborts before anything prints it: the
     // user is left with "non-unwinding panic" and no word of why.
-    let output = support::run("fixture_odd_drop_unwind").output();
+    let output = support::run(env!("CARGO_BIN_EXE_odd_drop_unwind")).output();
     assert_aborted(&output);
     output.assert_stderr_count("panic in a destructor during cleanup", 1);
 }
@@ -502,7 +496,9 @@ fn a_user_hook_that_panics_aborts_the_process_before_and_after_fates() {
     // fate's report (made later, by the worker's wrapper) never comes. The user sees
     // their hook's output, its panic, and Rust's abort line; status SIGABRT.
     for when in ["before", "after"] {
-        let output = support::run("fixture_odd_hook_panics").arg(when).output();
+        let output = support::run(env!("CARGO_BIN_EXE_odd_hook_panics"))
+            .arg(when)
+            .output();
         assert_aborted(&output);
         output
             .assert_stderr_count("the user's hook runs for: the worker panics\n", 1)

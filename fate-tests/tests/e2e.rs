@@ -1,7 +1,6 @@
-//! End-to-end tests: real programs (`tests/fixtures/*.rs`, built as the examples
-//! `fixture_*`, and `examples/pipeline.rs`) run as child processes. Each test asserts
-//! the exit status, what stderr shows (once), and that the program ends promptly even
-//! while a sibling thread is blocked forever. Every child runs under a hard time limit
+//! End-to-end tests: real programs (`src/bin/*.rs`) run as child processes. Each test
+//! asserts the exit status, what stderr shows (once), and that the program ends promptly
+//! even while a sibling thread is blocked forever. Every child runs under a hard time limit
 //! (see `support::TIMEOUT`) and is killed, failing the test, if it overstays.
 
 mod support;
@@ -24,8 +23,8 @@ const BACKTRACE_NOTE: &str = "note: run with `RUST_BACKTRACE=1`";
 
 #[test]
 fn worker_panic_ends_main_at_once_while_a_sibling_blocks_forever() {
-    let output = run("fixture_result").arg("panic").output();
-    let at = location_of("tests/fixtures/result.rs", "panic!(\"bad record");
+    let output = run(env!("CARGO_BIN_EXE_result")).arg("panic").output();
+    let at = location_of("src/bin/result.rs", "panic!(\"bad record");
     assert_single_panic_report(
         &output,
         &format!("worker `parse_record` panicked at {at}: bad record 7"),
@@ -40,7 +39,7 @@ fn worker_panic_ends_main_at_once_while_a_sibling_blocks_forever() {
 
 #[test]
 fn worker_error_is_reported_with_its_source_chain() {
-    let output = run("fixture_result").arg("io_error").output();
+    let output = run(env!("CARGO_BIN_EXE_result")).arg("io_error").output();
     assert_single_report(
         &output,
         "worker `read_record` failed: could not read record 3",
@@ -56,8 +55,8 @@ fn worker_error_is_reported_with_its_source_chain() {
 
 #[test]
 fn body_panic_is_a_failure_of_worker_main_with_status_1() {
-    let output = run("fixture_result").arg("body_panic").output();
-    let at = location_of("tests/fixtures/result.rs", "panic!(\"the body gave up\")");
+    let output = run(env!("CARGO_BIN_EXE_result")).arg("body_panic").output();
+    let at = location_of("src/bin/result.rs", "panic!(\"the body gave up\")");
     assert_single_panic_report(
         &output,
         &format!("worker `main` panicked at {at}: the body gave up"),
@@ -70,7 +69,7 @@ fn body_panic_is_a_failure_of_worker_main_with_status_1() {
 
 #[test]
 fn success_exits_0_with_clean_stderr() {
-    run("fixture_result")
+    run(env!("CARGO_BIN_EXE_result"))
         .arg("ok")
         .output()
         .assert_code(0)
@@ -81,8 +80,8 @@ fn success_exits_0_with_clean_stderr() {
 
 #[test]
 fn name_option_is_the_worker_name_in_the_report() {
-    let output = run("fixture_result").arg("named").output();
-    let at = location_of("tests/fixtures/result.rs", "panic!(\"index is corrupt\")");
+    let output = run(env!("CARGO_BIN_EXE_result")).arg("named").output();
+    let at = location_of("src/bin/result.rs", "panic!(\"index is corrupt\")");
     assert_single_panic_report(
         &output,
         &format!("worker `index loader` panicked at {at}: index is corrupt"),
@@ -95,12 +94,11 @@ fn name_option_is_the_worker_name_in_the_report() {
 
 #[test]
 fn panic_in_a_fate_spawned_closure_is_reported() {
-    let output = run("fixture_result").arg("spawn_closure").output();
-    let spawned_at = location_of("tests/fixtures/result.rs", "fate::spawn(|| -> ()");
-    let panicked_at = location_of(
-        "tests/fixtures/result.rs",
-        "panic!(\"the closure exploded\")",
-    );
+    let output = run(env!("CARGO_BIN_EXE_result"))
+        .arg("spawn_closure")
+        .output();
+    let spawned_at = location_of("src/bin/result.rs", "fate::spawn(|| -> ()");
+    let panicked_at = location_of("src/bin/result.rs", "panic!(\"the closure exploded\")");
     assert_single_panic_report(
         &output,
         &format!(
@@ -113,12 +111,14 @@ fn panic_in_a_fate_spawned_closure_is_reported() {
 
 #[test]
 fn stdout_written_before_the_failure_is_not_lost() {
-    let output = run("fixture_result").arg("unflushed_stdout").output();
+    let output = run(env!("CARGO_BIN_EXE_result"))
+        .arg("unflushed_stdout")
+        .output();
     assert_single_report(
         &output,
         &format!(
             "worker `parse_record` panicked at {}: bad record 7",
-            location_of("tests/fixtures/result.rs", "panic!(\"bad record")
+            location_of("src/bin/result.rs", "panic!(\"bad record")
         ),
     );
     output
@@ -128,7 +128,9 @@ fn stdout_written_before_the_failure_is_not_lost() {
 
 #[test]
 fn panic_on_an_unsupervised_thread_is_no_failure_and_prints_as_usual() {
-    let output = run("fixture_result").arg("plain_thread_panic").output();
+    let output = run(env!("CARGO_BIN_EXE_result"))
+        .arg("plain_thread_panic")
+        .output();
     output
         .assert_code(0)
         .assert_stdout("joined the plain thread\n")
@@ -137,16 +139,15 @@ fn panic_on_an_unsupervised_thread_is_no_failure_and_prints_as_usual() {
         .assert_stderr_count("thread 'plain'", 1)
         .assert_stderr_has(&format!(
             "panicked at {}",
-            location_of(
-                "tests/fixtures/result.rs",
-                "panic!(\"nobody supervises me\")"
-            )
+            location_of("src/bin/result.rs", "panic!(\"nobody supervises me\")")
         ));
 }
 
 #[test]
 fn panic_caught_inside_a_worker_is_no_failure_and_prints_once() {
-    let output = run("fixture_result").arg("caught_panic").output();
+    let output = run(env!("CARGO_BIN_EXE_result"))
+        .arg("caught_panic")
+        .output();
     output
         .assert_code(0)
         .assert_stdout("careful returned 42\n")
@@ -160,7 +161,7 @@ fn panic_caught_inside_a_worker_is_no_failure_and_prints_once() {
 /// its message: none may be lost.
 #[test]
 fn every_panic_caught_inside_a_long_running_worker_prints_its_message() {
-    let output = run("fixture_result")
+    let output = run(env!("CARGO_BIN_EXE_result"))
         .arg("caught_panics_in_a_loop")
         .output();
     output
@@ -180,9 +181,9 @@ fn every_panic_caught_inside_a_long_running_worker_prints_its_message() {
 /// the report has a backtrace to resolve, so most runs use `RUST_BACKTRACE=1`.
 #[test]
 fn panic_while_the_program_ends_prints_no_raw_message() {
-    let at = location_of("tests/fixtures/result.rs", "panic!(\"bad record");
+    let at = location_of("src/bin/result.rs", "panic!(\"bad record");
     for backtrace in ["1", "1", "1", "1", "1", "1", "0", "0", "0", "0"] {
-        let output = run("fixture_result")
+        let output = run(env!("CARGO_BIN_EXE_result"))
             .arg("panic_after_cancel")
             .env("RUST_BACKTRACE", backtrace)
             .env("RUST_LIB_BACKTRACE", backtrace)
@@ -210,7 +211,7 @@ fn panic_while_the_program_ends_prints_no_raw_message() {
 #[test]
 fn rust_backtrace_1_adds_a_stack_backtrace_of_the_panic() {
     for lib in [Some("1"), None] {
-        let mut program = run("fixture_result")
+        let mut program = run(env!("CARGO_BIN_EXE_result"))
             .arg("panic")
             .env("RUST_BACKTRACE", "1");
         program = match lib {
@@ -222,7 +223,7 @@ fn rust_backtrace_1_adds_a_stack_backtrace_of_the_panic() {
             &output,
             &format!(
                 "worker `parse_record` panicked at {}: bad record 7",
-                location_of("tests/fixtures/result.rs", "panic!(\"bad record")
+                location_of("src/bin/result.rs", "panic!(\"bad record")
             ),
         );
         output
@@ -237,7 +238,7 @@ fn rust_backtrace_1_adds_a_stack_backtrace_of_the_panic() {
 
 #[test]
 fn rust_backtrace_0_gives_no_backtrace() {
-    let output = run("fixture_result")
+    let output = run(env!("CARGO_BIN_EXE_result"))
         .arg("panic")
         .env("RUST_BACKTRACE", "0")
         .env("RUST_LIB_BACKTRACE", "0")
@@ -256,7 +257,7 @@ fn rust_backtrace_0_gives_no_backtrace() {
 /// `RUST_BACKTRACE=1` that is already set.
 #[test]
 fn panic_backtrace_follows_rust_backtrace_even_with_lib_backtrace_off() {
-    let output = run("fixture_result")
+    let output = run(env!("CARGO_BIN_EXE_result"))
         .arg("panic")
         .env("RUST_BACKTRACE", "1")
         .env("RUST_LIB_BACKTRACE", "0")
@@ -300,17 +301,17 @@ fn assert_one_outcome_per_run(program: &str) {
 
 #[test]
 fn race_between_body_and_failure_has_one_outcome_result_main() {
-    assert_one_outcome_per_run("fixture_result");
+    assert_one_outcome_per_run(env!("CARGO_BIN_EXE_result"));
 }
 
 #[test]
 fn race_between_body_and_failure_has_one_outcome_unit_main() {
-    assert_one_outcome_per_run("fixture_unit");
+    assert_one_outcome_per_run(env!("CARGO_BIN_EXE_unit"));
 }
 
 #[test]
 fn race_between_body_and_failure_has_one_outcome_exit_code_main() {
-    assert_one_outcome_per_run("fixture_exit_code");
+    assert_one_outcome_per_run(env!("CARGO_BIN_EXE_exit_code"));
 }
 
 // ---------------------------------------------------------------------------------
@@ -319,7 +320,7 @@ fn race_between_body_and_failure_has_one_outcome_exit_code_main() {
 
 #[test]
 fn unit_main_success_exits_0() {
-    run("fixture_unit")
+    run(env!("CARGO_BIN_EXE_unit"))
         .arg("ok")
         .output()
         .assert_code(0)
@@ -329,8 +330,8 @@ fn unit_main_success_exits_0() {
 
 #[test]
 fn unit_main_worker_panic_exits_1_with_the_report() {
-    let output = run("fixture_unit").arg("panic").output();
-    let at = location_of("tests/fixtures/unit.rs", "assert!(value < 5");
+    let output = run(env!("CARGO_BIN_EXE_unit")).arg("panic").output();
+    let at = location_of("src/bin/unit.rs", "assert!(value < 5");
     assert_single_panic_report(
         &output,
         &format!("worker `check` panicked at {at}: value 7 is out of range"),
@@ -341,7 +342,7 @@ fn unit_main_worker_panic_exits_1_with_the_report() {
 
 #[test]
 fn unit_main_display_only_error_is_reported() {
-    let output = run("fixture_unit").arg("error").output();
+    let output = run(env!("CARGO_BIN_EXE_unit")).arg("error").output();
     assert_single_report(
         &output,
         "worker `validate` failed: invalid identifier \"x-17\"",
@@ -353,8 +354,8 @@ fn unit_main_display_only_error_is_reported() {
 
 #[test]
 fn unit_main_body_panic_exits_1_not_101() {
-    let output = run("fixture_unit").arg("body_panic").output();
-    let at = location_of("tests/fixtures/unit.rs", "panic!(\"the body of a unit main");
+    let output = run(env!("CARGO_BIN_EXE_unit")).arg("body_panic").output();
+    let at = location_of("src/bin/unit.rs", "panic!(\"the body of a unit main");
     assert_single_panic_report(
         &output,
         &format!("worker `main` panicked at {at}: the body of a unit main gave up"),
@@ -368,12 +369,12 @@ fn unit_main_body_panic_exits_1_not_101() {
 
 #[test]
 fn exit_code_main_success_and_own_code_pass_through() {
-    run("fixture_exit_code")
+    run(env!("CARGO_BIN_EXE_exit_code"))
         .arg("ok")
         .output()
         .assert_code(0)
         .assert_stderr_empty();
-    run("fixture_exit_code")
+    run(env!("CARGO_BIN_EXE_exit_code"))
         .arg("code3")
         .output()
         .assert_code(3)
@@ -382,8 +383,8 @@ fn exit_code_main_success_and_own_code_pass_through() {
 
 #[test]
 fn exit_code_main_worker_panic_exits_1_with_the_report() {
-    let output = run("fixture_exit_code").arg("panic").output();
-    let at = location_of("tests/fixtures/exit_code.rs", "panic!(\"division of");
+    let output = run(env!("CARGO_BIN_EXE_exit_code")).arg("panic").output();
+    let at = location_of("src/bin/exit_code.rs", "panic!(\"division of");
     assert_single_panic_report(
         &output,
         &format!("worker `divide` panicked at {at}: division of 1 by zero"),
@@ -394,7 +395,9 @@ fn exit_code_main_worker_panic_exits_1_with_the_report() {
 
 #[test]
 fn exit_code_main_failure_wins_over_a_successful_body() {
-    let output = run("fixture_exit_code").arg("error_then_success").output();
+    let output = run(env!("CARGO_BIN_EXE_exit_code"))
+        .arg("error_then_success")
+        .output();
     assert_single_report(&output, "worker `lookup` failed: no entry for missing-key");
     output.assert_ended_within(PROMPT);
 }
@@ -405,7 +408,7 @@ fn exit_code_main_failure_wins_over_a_successful_body() {
 
 #[test]
 fn anyhow_main_success_exits_0() {
-    run("fixture_anyhow_main")
+    run(env!("CARGO_BIN_EXE_anyhow_body"))
         .arg("ok")
         .output()
         .assert_code(0)
@@ -414,7 +417,9 @@ fn anyhow_main_success_exits_0() {
 
 #[test]
 fn anyhow_main_prints_the_whole_context_chain() {
-    let output = run("fixture_anyhow_main").arg("context").output();
+    let output = run(env!("CARGO_BIN_EXE_anyhow_body"))
+        .arg("context")
+        .output();
     assert_single_report(
         &output,
         "worker `load_config` failed: loading configuration",
@@ -429,8 +434,8 @@ fn anyhow_main_prints_the_whole_context_chain() {
 
 #[test]
 fn anyhow_main_worker_panic_exits_1_with_the_report() {
-    let output = run("fixture_anyhow_main").arg("panic").output();
-    let at = location_of("tests/fixtures/anyhow_main.rs", "expect(\"crunch needs");
+    let output = run(env!("CARGO_BIN_EXE_anyhow_body")).arg("panic").output();
+    let at = location_of("src/bin/anyhow_body.rs", "expect(\"crunch needs");
     assert_single_report(
         &output,
         &format!("worker `crunch` panicked at {at}: crunch needs at least one number"),
@@ -443,7 +448,7 @@ fn anyhow_main_worker_panic_exits_1_with_the_report() {
 
 #[test]
 fn anyhow_main_body_error_passes_through() {
-    run("fixture_anyhow_main")
+    run(env!("CARGO_BIN_EXE_anyhow_body"))
         .arg("body_error")
         .output()
         .assert_code(1)
@@ -458,7 +463,7 @@ fn anyhow_main_body_error_passes_through() {
 
 #[test]
 fn boxed_main_success_exits_0() {
-    run("fixture_boxed")
+    run(env!("CARGO_BIN_EXE_boxed"))
         .arg("ok")
         .output()
         .assert_code(0)
@@ -468,7 +473,7 @@ fn boxed_main_success_exits_0() {
 
 #[test]
 fn boxed_main_worker_error_is_reported() {
-    let output = run("fixture_boxed").arg("error").output();
+    let output = run(env!("CARGO_BIN_EXE_boxed")).arg("error").output();
     assert_single_report(
         &output,
         "worker `fetch` failed: host of https://example.invalid/data not found",
@@ -478,8 +483,8 @@ fn boxed_main_worker_error_is_reported() {
 
 #[test]
 fn boxed_main_worker_panic_is_reported() {
-    let output = run("fixture_boxed").arg("panic").output();
-    let at = location_of("tests/fixtures/boxed.rs", "shards[index]");
+    let output = run(env!("CARGO_BIN_EXE_boxed")).arg("panic").output();
+    let at = location_of("src/bin/boxed.rs", "shards[index]");
     assert_single_panic_report(
         &output,
         &format!(
@@ -492,7 +497,7 @@ fn boxed_main_worker_panic_is_reported() {
 
 #[test]
 fn boxed_main_body_error_passes_through() {
-    run("fixture_boxed")
+    run(env!("CARGO_BIN_EXE_boxed"))
         .arg("body_error")
         .output()
         .assert_code(1)
@@ -531,8 +536,11 @@ fn assert_notice_then_report(output: &Output, worker: &str, first_line: &str) {
 #[test]
 fn grace_ends_at_the_deadline_when_a_sibling_ignores_cancellation() {
     let file = scratch_file("grace-deadline");
-    let output = run("fixture_grace").arg("deadline").arg(&file).output();
-    let at = location_of("tests/fixtures/grace.rs", "panic!(\"{what}\")");
+    let output = run(env!("CARGO_BIN_EXE_grace"))
+        .arg("deadline")
+        .arg(&file)
+        .output();
+    let at = location_of("src/bin/grace.rs", "panic!(\"{what}\")");
     assert_notice_then_report(
         &output,
         "explode",
@@ -576,8 +584,11 @@ fn grace_ends_at_the_deadline_when_a_sibling_ignores_cancellation() {
 #[test]
 fn grace_ends_early_when_everything_finishes_before_the_deadline() {
     let file = scratch_file("grace-early");
-    let output = run("fixture_grace").arg("early").arg(&file).output();
-    let at = location_of("tests/fixtures/grace.rs", "panic!(\"{what}\")");
+    let output = run(env!("CARGO_BIN_EXE_grace"))
+        .arg("early")
+        .arg(&file)
+        .output();
+    let at = location_of("src/bin/grace.rs", "panic!(\"{what}\")");
     assert_notice_then_report(
         &output,
         "explode",
@@ -603,8 +614,10 @@ fn grace_ends_early_when_everything_finishes_before_the_deadline() {
 
 #[test]
 fn two_failures_report_the_first_and_count_the_other() {
-    let output = run("fixture_grace").arg("two_failures").output();
-    let at = location_of("tests/fixtures/grace.rs", "panic!(\"{what}\")");
+    let output = run(env!("CARGO_BIN_EXE_grace"))
+        .arg("two_failures")
+        .output();
+    let at = location_of("src/bin/grace.rs", "panic!(\"{what}\")");
     assert_notice_then_report(
         &output,
         "explode",
@@ -623,7 +636,10 @@ fn two_failures_report_the_first_and_count_the_other() {
 #[test]
 fn grace_does_not_apply_without_a_failure() {
     let file = scratch_file("grace-ok");
-    let output = run("fixture_grace").arg("ok").arg(&file).output();
+    let output = run(env!("CARGO_BIN_EXE_grace"))
+        .arg("ok")
+        .arg(&file)
+        .output();
     output
         .assert_code(0)
         .assert_stderr_empty()
@@ -641,7 +657,7 @@ fn grace_does_not_apply_without_a_failure() {
 
 #[test]
 fn wait_lets_a_running_worker_finish_after_the_body() {
-    run("fixture_wait")
+    run(env!("CARGO_BIN_EXE_wait"))
         .arg("finish")
         .output()
         .assert_code(0)
@@ -652,7 +668,7 @@ fn wait_lets_a_running_worker_finish_after_the_body() {
 
 #[test]
 fn wait_reports_a_worker_failing_after_the_body_returned() {
-    let output = run("fixture_wait").arg("fail").output();
+    let output = run(env!("CARGO_BIN_EXE_wait")).arg("fail").output();
     assert_single_report(
         &output,
         "worker `outlive_the_body` failed: the late worker failed",
@@ -662,63 +678,12 @@ fn wait_reports_a_worker_failing_after_the_body_returned() {
         .assert_ended_within(PROMPT);
 }
 
-// ---------------------------------------------------------------------------------
-// examples/pipeline.rs
-// ---------------------------------------------------------------------------------
-
-#[test]
-fn pipeline_example_fails_fast_with_the_consumer_report() {
-    let output = run("pipeline").output();
-    let at = location_of("examples/pipeline.rs", "panic!(\"bad record");
-    assert!(at.starts_with("examples/pipeline.rs:"));
-    assert_single_panic_report(
-        &output,
-        &format!("worker `consume` panicked at {at}: bad record 7"),
-        "bad record 7",
-    );
-    output.assert_stdout("").assert_ended_within(PROMPT);
-}
-
 #[test]
 fn the_body_runs_on_the_real_main_thread() {
-    let output = run("fixture_boxed").arg("main_thread").output();
+    let output = run(env!("CARGO_BIN_EXE_boxed")).arg("main_thread").output();
     output.assert_code(0).assert_stderr_empty().assert_stdout(
         "thread Some(\"main\"), thread-local 7, stack frame 4194304 bytes, main-thread only\n",
     );
-}
-
-#[test]
-fn errors_example_reports_the_io_error_and_its_cause() {
-    let output = run("errors").output();
-    output
-        .assert_code(1)
-        .assert_stderr_count("Error: worker `load` failed: cannot read config file ", 1)
-        .assert_stderr_has(
-            "limits.conf\n  thread: <unnamed>\n\nCaused by:\n    No such file or directory",
-        )
-        .assert_stderr_lacks("panicked")
-        .assert_ended_within(PROMPT);
-}
-
-#[test]
-fn graceful_example_flushes_within_the_grace_period() {
-    let dir = std::env::temp_dir().join(format!("fate-e2e-graceful-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create a scratch directory");
-    let file = dir.join("readings.txt");
-    let output = run("graceful").arg(file.as_os_str()).output();
-    output
-        .assert_code(1)
-        .assert_stderr_count("fate: worker `check` returned an error; cancelling", 1)
-        .assert_stderr_count("Error: worker `check` failed: reading 100.", 1)
-        .assert_stderr_has("save_when_cancelled: flushed ")
-        // Everything stops on cancellation: the program ends well before the 2 s grace.
-        .assert_ended_within(Duration::from_millis(1500));
-    let readings = std::fs::read_to_string(&file).expect("the saver wrote its file");
-    assert!(readings.lines().count() >= 10, "{readings}");
-    assert!(readings
-        .lines()
-        .all(|line| line.parse::<f64>().is_ok_and(|r| r <= 100.0)));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The report names the failure that happened first, not the first to reach the root:
@@ -727,7 +692,9 @@ fn graceful_example_flushes_within_the_grace_period() {
 #[test]
 fn the_report_names_the_cause_not_the_symptom() {
     for _ in 0..20 {
-        let output = run("fixture_result").arg("cause_and_symptom").output();
+        let output = run(env!("CARGO_BIN_EXE_result"))
+            .arg("cause_and_symptom")
+            .output();
         let first_line = output.stderr.lines().next().unwrap_or_default().to_owned();
         assert!(
             first_line.starts_with("Error: worker `check_records` panicked at "),
