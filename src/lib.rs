@@ -172,7 +172,7 @@
 //! that calls `block_on` itself work too (any attribute whose path ends in `main`
 //! counts as the executor's; an `async fn main` without one is a compile error).
 //!
-//! ```no_run
+//! ```ignore
 //! use std::time::Duration;
 //!
 //! #[fate::supervised(grace = "2s")]
@@ -197,6 +197,9 @@
 //!     tokio::fs::write("metrics.txt", "served 0\n").await
 //! }
 //! ```
+//!
+//! This program is also the README's async example, which `fate-tests` compiles as a
+//! doctest (fate itself has no dependency on tokio).
 //!
 //! When `main`'s body returns, tokio's runtime shuts down and drops the tasks that are
 //! still running, grace period or `wait` or not: a task that must finish (flush, say)
@@ -442,6 +445,7 @@
 //!
 //! ```no_run
 //! # use std::time::Duration;
+//! # mod tokio { pub mod time { pub async fn sleep(_: std::time::Duration) {} } } // fate has no tokio
 //! fn handle(request: u32) -> impl ::core::future::Future<Output = ()> {
 //!     ::fate::__private::worker_future_plain("handle", async move {
 //!         let _ = &request; // every argument lives as long as the future
@@ -474,8 +478,3 @@ pub use fate_runtime::{
 /// change in any release.
 #[doc(hidden)]
 pub use fate_runtime::__private;
-
-/// The README's example, compiled as a doctest so that it stays true.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;

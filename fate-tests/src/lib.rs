@@ -1,6 +1,9 @@
 //! End-to-end tests of fate (issue 8): programs in `src/bin/`, run as child processes
 //! by the tests in `tests/` (one file per behaviour), which find them with
-//! `env!("CARGO_BIN_EXE_<name>")`.
+//! `env!("CARGO_BIN_EXE_<name>")`. `tests/` also holds fate's other tests that need
+//! more than std (in-process ones under `Supervisor` roots, tokio, the stress test, the
+//! UI cases), and this library the README's examples as doctests: the facade has no
+//! dev-dependencies.
 //!
 //! ```sh
 //! cargo test -j1 -p fate-tests                       # races: FATE_ROUNDS=100 rounds
@@ -11,7 +14,7 @@
 //!
 //! Race tests print `<name>: <bad>/<rounds> bad` and the reasons on stderr (shown
 //! with `-- --nocapture`, or when they fail). `tests/panic_abort.rs` builds
-//! `abort_main` once more, with the `fixture-abort` profile, under
+//! the `abort_*` programs once more, with the `fixture-abort` profile, under
 //! `target/fixture-abort-build`.
 //!
 //! This library is what the programs share: hostile error types, a few async workers,
@@ -169,3 +172,10 @@ impl Drop for Signal {
         let _ = self.0.send(());
     }
 }
+
+/// The README's examples, compiled as doctests so that they stay true. They are here,
+/// not in the facade, because the async one needs tokio, which the facade has no
+/// dependency on.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

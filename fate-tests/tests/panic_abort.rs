@@ -1,12 +1,13 @@
 //! Issue 8, item 9: under `panic = "abort"` nothing unwinds. Every run prints exactly
 //! one complete report naming the worker, then the process aborts (SIGABRT) — with
-//! one failing worker and with four failing at once.
+//! one failing worker and with four failing at once, and with a grace period (which
+//! nothing can wait out: no notice).
 //!
-//! `CARGO_BIN_EXE_*` cannot give a `panic = "abort"` build, so this test builds
-//! `src/bin/abort_main.rs` once with the workspace's `fixture-abort` profile (the dev
-//! profile with `panic = "abort"`), in a target directory of its own so that it never
-//! waits for the lock of the build that runs the tests. The first time, that compiles
-//! every dependency again, with that strategy.
+//! `CARGO_BIN_EXE_*` cannot give a `panic = "abort"` build, so this test builds the
+//! programs `src/bin/abort_*.rs` once, in one `cargo build`, with the workspace's `fixture-abort` profile (the dev profile with `panic = "abort"`), in
+//! a target directory of its own so that it never waits for the lock of the build that
+//! runs the tests. The first time, that compiles every dependency again, with that
+//! strategy.
 
 mod support;
 
@@ -14,19 +15,39 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{check_report_block, ensure, location_of, race, rounds, run, workspace_dir};
+use support::{
+    check_report_block, crate_dir, ensure, location_of, race, rounds, run, workspace_dir,
+};
 
-/// The path of `abort_main` built with `panic = "abort"`, built on first use.
-fn abort_main() -> &'static PathBuf {
+/// The programs built with `panic = "abort"`: `src/bin/abort_*.rs`.
+fn abort_programs() -> Vec<String> {
+    let dir = crate_dir().join("src/bin");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            let name = name.strip_suffix(".rs")?;
+            name.starts_with("abort_").then(|| name.to_owned())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The path of the program `src/bin/<name>.rs` (an `abort_*`) built with
+/// `panic = "abort"`; the first call builds them all.
+fn abort_build(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
+    let dir = BUILT.get_or_init(|| {
+        let programs = abort_programs();
         // target/<profile>/deps/panic_abort-<hash>
         let exe = std::env::current_exe().expect("the path of the test binary");
         let target = exe.ancestors().nth(3).expect("the target directory");
         let target_dir = target.join("fixture-abort-build");
         let output = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-j1", "--profile", "fixture-abort"])
-            .args(["-p", "fate-tests", "--bin", "abort_main"])
+            .args(["-p", "fate-tests"])
+            .args(programs.iter().flat_map(|name| ["--bin", name]))
             .arg("--target-dir")
             .arg(&target_dir)
             .current_dir(workspace_dir())
@@ -34,18 +55,23 @@ fn abort_main() -> &'static PathBuf {
             .expect("run cargo build");
         assert!(
             output.status.success(),
-            "building abort_main with the fixture-abort profile failed ({}):\n{}",
+            "building {programs:?} with the fixture-abort profile failed ({}):\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
-        let path = target_dir.join("fixture-abort").join("abort_main");
-        assert!(path.exists(), "{} does not exist", path.display());
-        path
-    })
+        target_dir.join("fixture-abort")
+    });
+    assert!(
+        name.starts_with("abort_"),
+        "{name} is not built with panic = \"abort\""
+    );
+    let path = dir.join(name);
+    assert!(path.exists(), "{} does not exist", path.display());
+    path
 }
 
 fn race_abort(scenario: &str, workers: usize) {
-    let program = abort_main();
+    let program = abort_build("abort_main");
     let at = location_of("src/bin/abort_main.rs", "panic!(\"out of cheese {i}\")");
     let summaries: Vec<String> = (0..workers)
         .map(|i| format!("worker `crash` panicked at {at}: out of cheese {i}"))
@@ -54,7 +80,7 @@ fn race_abort(scenario: &str, workers: usize) {
     race(
         &format!("panic=abort, {scenario}"),
         rounds(4),
-        |_| run(program).arg(scenario).try_output(),
+        |_| run(&program).arg(scenario).try_output(),
         |output| {
             ensure(output.signal() == Some(6), "not killed by SIGABRT")?;
             ensure(
@@ -78,4 +104,21 @@ fn one_failing_worker_one_report_then_sigabrt() {
 #[test]
 fn four_failing_workers_one_report_then_sigabrt() {
     race_abort("four", 4);
+}
+
+/// With a grace period, too, the hook prints the report right before the process aborts,
+/// and no notice that it gives the other workers time: nothing can wait for them.
+#[test]
+fn with_a_grace_period_the_report_then_sigabrt_and_no_notice() {
+    let output = run(abort_build("abort_grace")).output();
+    let at = location_of("src/bin/abort_grace.rs", "panic!(\"out of cheese\")");
+    assert_eq!(output.signal(), Some(6), "not SIGABRT\n{}", output.dump());
+    output
+        .assert_stderr_count(
+            &format!("Error: worker `crash` panicked at {at}: out of cheese\n"),
+            1,
+        )
+        .assert_stderr_has("  thread: cheese\n")
+        .assert_stderr_lacks("cancelling")
+        .assert_no_raw_panic();
 }

@@ -3,8 +3,9 @@
 //! its stderr line by line with arrival times, look at what it printed, and run a race
 //! many times counting the bad outcomes.
 //!
-//! Shared by every test file; each uses only part of it.
-#![allow(dead_code)]
+//! Shared by every test file; each uses only part of it (and its items are `pub`, for
+//! them all, though a test crate exports nothing).
+#![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -86,7 +87,8 @@ enum StderrMode {
 pub struct Run {
     program: PathBuf,
     args: Vec<OsString>,
-    env: BTreeMap<String, String>,
+    /// `None`: removed from the child's environment.
+    env: BTreeMap<String, Option<String>>,
     timeout: Duration,
     memory_limit_mib: u64,
     stderr: StderrMode,
@@ -97,8 +99,8 @@ pub struct Run {
 /// variables are always set explicitly.
 pub fn run(program: impl Into<PathBuf>) -> Run {
     let mut env = BTreeMap::new();
-    env.insert("RUST_BACKTRACE".to_owned(), "0".to_owned());
-    env.insert("RUST_LIB_BACKTRACE".to_owned(), "0".to_owned());
+    env.insert("RUST_BACKTRACE".to_owned(), Some("0".to_owned()));
+    env.insert("RUST_LIB_BACKTRACE".to_owned(), Some("0".to_owned()));
     Run {
         program: program.into(),
         args: Vec::new(),
@@ -118,7 +120,13 @@ impl Run {
 
     /// Sets an environment variable for the child.
     pub fn env(mut self, key: &str, value: &str) -> Self {
-        self.env.insert(key.to_owned(), value.to_owned());
+        self.env.insert(key.to_owned(), Some(value.to_owned()));
+        self
+    }
+
+    /// Removes an environment variable from the child's environment.
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.env.insert(key.to_owned(), None);
         self
     }
 
@@ -174,11 +182,16 @@ impl Run {
             .arg((self.memory_limit_mib * 1024).to_string())
             .arg(&self.program)
             .args(&self.args)
-            .envs(&self.env)
             .current_dir(workspace_dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        for (key, value) in &self.env {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
         let started = Instant::now();
         let mut child = command
             .spawn()
@@ -349,6 +362,17 @@ impl Output {
         self
     }
 
+    /// Asserts that stderr is empty.
+    #[track_caller]
+    pub fn assert_stderr_empty(&self) -> &Self {
+        assert!(
+            self.stderr.is_empty(),
+            "stderr is not empty\n{}",
+            self.dump()
+        );
+        self
+    }
+
     /// Asserts that stderr starts with `prefix`.
     #[track_caller]
     pub fn assert_stderr_starts_with(&self, prefix: &str) -> &Self {
@@ -430,6 +454,48 @@ impl Output {
         );
         self
     }
+}
+
+/// Part of the line Rust's default panic hook prints (`thread 'name' panicked at ...`);
+/// a panic report has it once, in its own first line.
+pub const RAW_PANIC: &str = "panicked at";
+
+/// What every failure report must look like on stderr: it starts the output (nothing
+/// printed on top of it, such as Rust's raw panic message), appears once, and names
+/// the first failure in its first line.
+#[track_caller]
+pub fn assert_single_report(output: &Output, first_line: &str) {
+    output.assert_code(1);
+    assert!(
+        output.stderr.starts_with(&format!("Error: {first_line}\n")),
+        "stderr does not start with the report line {first_line:?}\n{}",
+        output.dump()
+    );
+    output.assert_stderr_count("Error:", 1);
+}
+
+/// A panic report: as above, and Rust's (or tokio's) own panic message is not printed
+/// too.
+#[track_caller]
+pub fn assert_single_panic_report(output: &Output, first_line: &str, message: &str) {
+    assert_single_report(output, first_line);
+    output
+        .assert_stderr_count(message, 1)
+        .assert_stderr_count(RAW_PANIC, 1) // the report's own "panicked at"
+        .assert_stderr_lacks("thread '")
+        .assert_stderr_lacks("Stack backtrace:");
+}
+
+/// A fresh path in the temporary directory for a program to write to; removed first.
+pub fn scratch_file(tag: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "fate-e2e-{}-{}-{tag}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
 }
 
 /// Whether `line` starts one of Rust's raw panic messages.

@@ -1,0 +1,169 @@
+//! Call overhead: a `#[fate::supervised]` function against the same plain function.
+//!
+//! Rows, each `plain` against `supervised` in the same run:
+//! - body: empty (returns its argument) or about 1 µs of arithmetic;
+//! - sync call, or `async fn` (the future made and polled to `Ready` once with a no-op
+//!   waker, then dropped: what one supervised async call costs an executor);
+//! - 1 thread, or 2 threads calling at once (`iter_custom`: both threads start at a
+//!   barrier, the time of the slower one is the sample, so a figure is the time per
+//!   call while the other core calls too);
+//! - outside any root, or inside one (a `fate::Supervisor` whose body runs the loop,
+//!   or two `fate::spawn` threads in that body).
+//!
+//! Both functions are `#[inline(never)]`, so each iteration is a real call.
+//!
+//! `cargo bench -p fate-benches --bench call`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+mod common;
+use common::{poll_ready, print_table, time_calls, timed, Place, Row};
+
+/// Steps of `work`: about 1 µs on the machine of BENCHMARKS.md.
+const WORK_STEPS: u64 = 600;
+
+/// About 1 µs of dependent arithmetic that the optimiser cannot skip.
+#[inline(always)]
+fn work(x: u64) -> u64 {
+    let mut acc = x;
+    for step in 0..WORK_STEPS {
+        acc = black_box(acc.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(23) ^ step);
+    }
+    acc
+}
+
+#[inline(never)]
+fn plain_empty(x: u64) -> u64 {
+    x
+}
+
+#[fate::supervised]
+#[inline(never)]
+fn supervised_empty(x: u64) -> u64 {
+    x
+}
+
+#[inline(never)]
+fn plain_work(x: u64) -> u64 {
+    work(x)
+}
+
+#[fate::supervised]
+#[inline(never)]
+fn supervised_work(x: u64) -> u64 {
+    work(x)
+}
+
+async fn plain_async_empty(x: u64) -> u64 {
+    x
+}
+
+#[fate::supervised]
+async fn supervised_async_empty(x: u64) -> u64 {
+    x
+}
+
+async fn plain_async_work(x: u64) -> u64 {
+    work(x)
+}
+
+#[fate::supervised]
+async fn supervised_async_work(x: u64) -> u64 {
+    work(x)
+}
+
+// One supervised async call: make the future, poll it to `Ready`, drop it.
+#[inline(never)]
+fn poll_plain_async_empty(x: u64) -> u64 {
+    poll_ready(plain_async_empty(x))
+}
+
+#[inline(never)]
+fn poll_supervised_async_empty(x: u64) -> u64 {
+    poll_ready(supervised_async_empty(x))
+}
+
+#[inline(never)]
+fn poll_plain_async_work(x: u64) -> u64 {
+    poll_ready(plain_async_work(x))
+}
+
+#[inline(never)]
+fn poll_supervised_async_work(x: u64) -> u64 {
+    poll_ready(supervised_async_work(x))
+}
+
+type Call = fn(u64) -> u64;
+
+/// (group, plain, supervised)
+const CASES: [(&str, Call, Call); 4] = [
+    ("call/sync empty", plain_empty, supervised_empty),
+    ("call/sync 1us work", plain_work, supervised_work),
+    (
+        "call/async empty",
+        poll_plain_async_empty,
+        poll_supervised_async_empty,
+    ),
+    (
+        "call/async 1us work",
+        poll_plain_async_work,
+        poll_supervised_async_work,
+    ),
+];
+
+fn threads_label(threads: usize) -> &'static str {
+    if threads == 1 {
+        "1 thread"
+    } else {
+        "2 threads"
+    }
+}
+
+/// Samples per benchmark (also how `common` finds the measurement).
+const SAMPLE_SIZE: usize = 50;
+
+fn calls(c: &mut Criterion) {
+    let mut rows = Vec::new();
+    for (group_name, plain, supervised) in CASES {
+        let mut group = c.benchmark_group(group_name);
+        for threads in [1, 2] {
+            for place in [Place::NoRoot, Place::Root] {
+                let case = format!("{}, {}", threads_label(threads), place.label());
+                for (label, call) in [("plain", plain), ("supervised", supervised)] {
+                    timed(
+                        &mut group,
+                        group_name,
+                        &format!("{label}/{case}"),
+                        |iters| time_calls(threads, place, iters, call),
+                    );
+                }
+                rows.push(Row::new(format!("{group_name}/plain/{case}"), None));
+                rows.push(Row::new(
+                    format!("{group_name}/supervised/{case}"),
+                    Some(format!("{group_name}/plain/{case}")),
+                ));
+            }
+        }
+        group.finish();
+    }
+    print_table(
+        "Call overhead (time per call, per thread)",
+        SAMPLE_SIZE,
+        &rows,
+        false,
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(SAMPLE_SIZE)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(800))
+        .nresamples(20_000);
+    targets = calls
+}
+criterion_main!(benches);

@@ -1,0 +1,101 @@
+//! End-to-end tests of the examples written for people (`examples/*.rs`), each run as
+//! a child process: the exit status, what stderr shows (once) and how soon it ends.
+//!
+//! They run what `cargo test` built (`target/<profile>/examples/<name>`) and never build
+//! anything; `cargo test --test examples` alone builds no example, so run
+//! `cargo build --examples` first then (the failure says so).
+
+mod support;
+
+use std::time::Duration;
+
+use support::{example, location_of, run, Output};
+
+/// How soon an example must end after a worker fails (grace 0), start-up included.
+const PROMPT: Duration = Duration::from_secs(2);
+
+/// A panic report alone: it starts stderr, comes once, and Rust's own panic message
+/// (`thread '..' panicked at`) is not printed on top of it.
+#[track_caller]
+fn assert_single_panic_report(output: &Output, first_line: &str, message: &str) {
+    output
+        .check(output.status.code() == Some(1), "the status is not 1")
+        .check(
+            output.stderr.starts_with(&format!("Error: {first_line}\n")),
+            &format!("stderr does not start with the report line {first_line:?}"),
+        )
+        .check(output.count("Error:") == 1, "not exactly one report")
+        .check(output.count(message) == 1, "the message is not there once")
+        .check(
+            output.count("panicked at") == 1, // the report's own
+            "a raw panic message besides the report",
+        )
+        .check(output.count("thread '") == 0, "a raw panic message")
+        .check(output.count("Stack backtrace:") == 0, "a backtrace");
+}
+
+#[test]
+fn pipeline_example_fails_fast_with_the_consumer_report() {
+    let output = run(&example("pipeline"), &[]);
+    let at = location_of("examples/pipeline.rs", "panic!(\"bad record");
+    assert_single_panic_report(
+        &output,
+        &format!("worker `consume` panicked at {at}: bad record 7"),
+        "bad record 7",
+    );
+    output
+        .check(output.stdout.is_empty(), "stdout is not empty")
+        .check(output.elapsed < PROMPT, "it did not end promptly");
+}
+
+#[test]
+fn errors_example_reports_the_io_error_and_its_cause() {
+    let output = run(&example("errors"), &[]);
+    output
+        .check(output.status.code() == Some(1), "the status is not 1")
+        .check(
+            output.count("Error: worker `load` failed: cannot read config file ") == 1,
+            "not exactly one report of `load`",
+        )
+        .check(
+            output.stderr.contains(
+                "limits.conf\n  thread: <unnamed>\n\nCaused by:\n    No such file or directory",
+            ),
+            "the report lacks the thread or the cause",
+        )
+        .check(output.count("panicked") == 0, "a panic")
+        .check(output.elapsed < PROMPT, "it did not end promptly");
+}
+
+#[test]
+fn graceful_example_flushes_within_the_grace_period() {
+    let dir = std::env::temp_dir().join(format!("fate-e2e-graceful-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a scratch directory");
+    let file = dir.join("readings.txt");
+    let output = run(&example("graceful"), &[file.as_os_str()]);
+    output
+        .check(output.status.code() == Some(1), "the status is not 1")
+        .check(
+            output.count("fate: worker `check` returned an error; cancelling") == 1,
+            "not exactly one notice",
+        )
+        .check(
+            output.count("Error: worker `check` failed: reading 100.") == 1,
+            "not exactly one report",
+        )
+        .check(
+            output.stderr.contains("save_when_cancelled: flushed "),
+            "the saver did not flush",
+        )
+        // Everything stops on cancellation: the program ends well before the 2 s grace.
+        .check(
+            output.elapsed < Duration::from_millis(1500),
+            "it waited for the grace period",
+        );
+    let readings = std::fs::read_to_string(&file).expect("the saver wrote its file");
+    assert!(readings.lines().count() >= 10, "{readings}");
+    assert!(readings
+        .lines()
+        .all(|line| line.parse::<f64>().is_ok_and(|r| r <= 100.0)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
