@@ -122,3 +122,15 @@ fn with_a_grace_period_the_report_then_sigabrt_and_no_notice() {
         .assert_stderr_lacks("cancelling")
         .assert_no_raw_panic();
 }
+
+/// Hostile review: a supervised caller handles an inner `Err` whose `Display` panics.
+/// Nothing reports it, so fate must not format it: under `panic = "abort"` that panic
+/// would end a healthy program.
+#[test]
+fn a_handled_err_whose_display_panics_is_not_formatted() {
+    let output = run(abort_build("abort_handled")).output();
+    output
+        .assert_code(0)
+        .assert_stdout("value 7\n")
+        .assert_stderr_lacks("never format me");
+}
