@@ -305,6 +305,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
     let (number, unit) = (&text[..split], text[split..].trim());
+    if number.is_empty() {
+        return Err(format!("`{text}` is not a number"));
+    }
     let unit_ms = match unit {
         "ms" => 1,
         "s" => 1000,
@@ -364,6 +367,10 @@ mod tests {
             Err("unknown unit `weeks` (use ms, s or m)".to_owned())
         );
         assert_eq!(parse_duration("1.5 s"), Ok(1500));
+        assert_eq!(
+            parse_duration("soon"),
+            Err("`soon` is not a number".to_owned())
+        );
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("1.s").is_err());
         assert!(parse_duration(".5s").is_err());

@@ -1,0 +1,4 @@
+#[fate::test]
+async fn needs_an_executor() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[fate::test(timeout = "soon")]
+fn hurries() {}
+
+fn main() {}

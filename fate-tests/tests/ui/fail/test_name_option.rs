@@ -1,0 +1,4 @@
+#[fate::test(name = "other")]
+fn named() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[fate::test]
+fn returns_a_number() -> i32 {
+    7
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[fate::test(retries = 3)]
+fn flaky() {}
+
+fn main() {}

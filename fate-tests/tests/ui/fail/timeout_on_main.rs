@@ -1,0 +1,2 @@
+#[fate::supervised(timeout = "10s")]
+fn main() {}
