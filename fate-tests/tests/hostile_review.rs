@@ -89,6 +89,8 @@ impl Drop for Notify {
     }
 }
 
+// The panic under test is `Option::unwrap()` on `None`, as written every day.
+#[allow(clippy::unnecessary_literal_unwrap)]
 #[fate::supervised]
 fn a_worker(go: Receiver<()>, done: Sender<()>, unwind_ms: u64) {
     let _ = go.recv();
@@ -97,6 +99,7 @@ fn a_worker(go: Receiver<()>, done: Sender<()>, unwind_ms: u64) {
     nothing.unwrap();
 }
 
+#[allow(clippy::unnecessary_literal_unwrap)]
 #[fate::supervised]
 fn b_worker(b_panicked: Sender<()>, a_done: Receiver<()>) {
     let pool = rayon::ThreadPoolBuilder::new()
