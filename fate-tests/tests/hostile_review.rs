@@ -108,9 +108,11 @@ fn b_worker(b_panicked: Sender<()>, a_done: Receiver<()>) {
         .expect("a pool");
     let a_done = Mutex::new(a_done);
     // The panic happens on the pool's thread, is caught by rayon and re-raised here.
+    // Dropped in reverse order as the panic unwinds: tell A to panic, then wait until it
+    // has, so that A's capture is the newer one when rayon re-raises B's.
     pool.install(move || {
-        let _tell = Notify(b_panicked, 0);
         let _wait = WaitFor(a_done);
+        let _tell = Notify(b_panicked, 0);
         let nothing: Option<u8> = None;
         nothing.unwrap();
     });
