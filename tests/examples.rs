@@ -99,3 +99,23 @@ fn graceful_example_flushes_within_the_grace_period() {
         .all(|line| line.parse::<f64>().is_ok_and(|r| r <= 100.0)));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn scope_example_returns_the_consumers_report_once_the_producer_stopped() {
+    let output = run(&example("scope"), &[]);
+    let at = location_of("examples/scope.rs", "panic!(\"bad record");
+    output
+        .check(output.status.code() == Some(1), "the status is not 1")
+        .check(
+            output.stdout == "producer: cancelled, stopping\n",
+            "the producer did not see the cancellation",
+        )
+        .check(
+            output.stderr.starts_with(&format!(
+                "Error: worker `consumer` panicked at {at}: bad record 7\n  thread: consumer\n"
+            )),
+            "no report of the consumer",
+        )
+        .check(output.count("bad record 7") == 1, "the message is not there once")
+        .check(output.elapsed < PROMPT, "it did not end promptly");
+}
