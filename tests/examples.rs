@@ -116,6 +116,9 @@ fn scope_example_returns_the_consumers_report_once_the_producer_stopped() {
             )),
             "no report of the consumer",
         )
-        .check(output.count("bad record 7") == 1, "the message is not there once")
+        .check(
+            output.count("bad record 7") == 1,
+            "the message is not there once",
+        )
         .check(output.elapsed < PROMPT, "it did not end promptly");
 }

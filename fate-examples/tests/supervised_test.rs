@@ -48,5 +48,8 @@ fn the_failing_test_fails_at_once_with_the_consumers_report() {
             ),
         "{stdout}"
     );
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{stdout}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{stdout}"
+    );
 }

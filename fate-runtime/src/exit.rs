@@ -20,7 +20,7 @@ use crate::context::{self, FrameKind, Leaving};
 use crate::ending;
 use crate::hook;
 use crate::report::{Capture, Error, WorkerName};
-use crate::root::{AfterBody, BodyEnd, Root, RootKind, UNWIND_PATIENCE};
+use crate::root::{AfterBody, BodyEnd, MainBody, Root, RootKind, UNWIND_PATIENCE};
 use crate::sync::Arc;
 use crate::worker::{self, Unwinds};
 
@@ -35,18 +35,6 @@ pub struct MainOptions {
     pub all_panics: bool,
     /// How the body is framed.
     pub body: MainBody,
-}
-
-/// Where the body of `main` is a supervised frame (what a panic in it is held in).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum MainBody {
-    /// The whole body.
-    #[default]
-    Whole,
-    /// Each poll of the async body an executor's attribute made (wrapped in
-    /// [`main_body_future`]): a task the executor polls on the main thread between
-    /// them is not part of `main`, so a panic there is printed as Rust prints it.
-    Polls,
 }
 
 /// What `main` may return under `#[supervised]`.

@@ -22,7 +22,8 @@ mod ending;
 mod exit;
 mod future;
 mod hook;
-mod outcome;
+#[doc(hidden)]
+pub mod outcome;
 mod report;
 mod root;
 mod scope;

@@ -1,5 +1,7 @@
 //! Telling whether a worker's return value is an `Err` to report, for any error type.
 //!
+//! Public only for the `probe!` macro, which expands in the user's crate; not an API.
+//!
 //! Rust has no specialization, so the choice is made where the type is known: in the
 //! code the macro generates, by method resolution over [`Probe`] behind a decreasing
 //! number of references ("autoref specialization"). The first tier whose bounds hold
@@ -219,8 +221,8 @@ impl<T: ?Sized> Copy for Probe<'_, T> {}
 macro_rules! __fate_probe {
     ($value:expr) => {{
         #[allow(unused_imports)]
-        use $crate::__private::probe::*;
-        (&&&&&&$crate::__private::probe::Probe($value)).__fate_returned()
+        use $crate::outcome::*;
+        (&&&&&&$crate::outcome::Probe($value)).__fate_returned()
     }};
 }
 

@@ -10,23 +10,15 @@ use crate::report::WorkerName;
 use crate::worker;
 pub use crate::worker::Guard;
 
-pub use crate::exit::{main_body_future, run_main, MainBody, MainOptions, MainOutput};
+pub use crate::exit::{main_body_future, run_main, MainOptions, MainOutput};
 pub use crate::outcome::ErrorRef;
 pub use crate::report::ErrorText;
+pub use crate::root::MainBody;
 pub use crate::testing::{run_test, TestOptions, TestOutput};
 
 /// `probe!(value)`: the `Err` in a worker's value, if it is a `Result` (see
 /// `outcome.rs`, where the macro sits next to the tiers it must match).
 pub use crate::__fate_probe as probe;
-
-/// The traits and the probe that classify a worker's return value; [`probe!`]
-/// glob-imports this module inside its block only.
-pub mod probe {
-    pub use crate::outcome::{
-        DebugError, DisplayError, DynError, NotAResult, OpaqueError, Probe, SendSyncDynError,
-        StdErrorType,
-    };
-}
 
 /// A supervised call of the worker `name`: `body` is the function's body as a
 /// closure, `inspect` finds an `Err` in its value (see [`probe!`]).

@@ -52,6 +52,18 @@ pub(crate) enum AfterBody {
     WaitForWorkers,
 }
 
+/// Where the body of `main` is a supervised frame (what a panic in it is held in).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MainBody {
+    /// The whole body.
+    #[default]
+    Whole,
+    /// Each poll of the async body an executor's attribute made (wrapped in
+    /// `main_body_future`): a task the executor polls on the main thread between
+    /// them is not part of `main`, so a panic there is printed as Rust prints it.
+    Polls,
+}
+
 /// How the body ended, for [`Root::settle`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BodyEnd {

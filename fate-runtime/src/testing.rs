@@ -15,10 +15,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::context::{self, FrameKind};
-use crate::exit::MainBody;
 use crate::hook;
 use crate::report::{payload_message, WorkerName};
-use crate::root::{AfterBody, BodyEnd, DisplayDuration, Finish, Root, RootKind, UNWIND_PATIENCE};
+use crate::root::{
+    AfterBody, BodyEnd, DisplayDuration, Finish, MainBody, Root, RootKind, UNWIND_PATIENCE,
+};
 use crate::sync::Arc;
 use crate::worker;
 
