@@ -7,6 +7,7 @@
 //! - 1 thread, or 2 threads calling at once (`iter_custom`: both threads start at a
 //!   barrier, the time of the slower one is the sample, so a figure is the time per
 //!   call while the other core calls too);
+//! - `fate::is_cancelled()` against a load of a hand-rolled `static AtomicBool` stop flag;
 //! - outside any root, or inside one (a `fate::Supervisor` whose body runs the loop,
 //!   or two `fate::spawn` threads in that body).
 //!
@@ -15,6 +16,7 @@
 //! `cargo bench -p fate-benches --bench call`
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -96,10 +98,23 @@ fn poll_supervised_async_work(x: u64) -> u64 {
     poll_ready(supervised_async_work(x))
 }
 
+/// What a hand-rolled stop flag costs: one shared `AtomicBool` load.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+#[inline(never)]
+fn plain_stop_flag(x: u64) -> u64 {
+    x + u64::from(STOP.load(Ordering::Acquire))
+}
+
+#[inline(never)]
+fn supervised_is_cancelled(x: u64) -> u64 {
+    x + u64::from(fate::is_cancelled())
+}
+
 type Call = fn(u64) -> u64;
 
 /// (group, plain, supervised)
-const CASES: [(&str, Call, Call); 4] = [
+const CASES: [(&str, Call, Call); 5] = [
     ("call/sync empty", plain_empty, supervised_empty),
     ("call/sync 1us work", plain_work, supervised_work),
     (
@@ -111,6 +126,11 @@ const CASES: [(&str, Call, Call); 4] = [
         "call/async 1us work",
         poll_plain_async_work,
         poll_supervised_async_work,
+    ),
+    (
+        "call/is_cancelled",
+        plain_stop_flag,
+        supervised_is_cancelled,
     ),
 ];
 
