@@ -39,6 +39,9 @@ mod expand;
 #[allow(dead_code)]
 #[path = "../src/item.rs"]
 mod item;
+
+#[path = "../src/signature.rs"]
+mod signature;
 #[allow(dead_code)]
 #[path = "../src/validate.rs"]
 mod validate;

@@ -1,5 +1,5 @@
 //! The function under the attribute, parsed only as far as fate needs: attributes,
-//! visibility and signature through syn; the body stays untouched tokens (fast to
+//! visibility through syn, the signature in `signature.rs`; the body stays untouched tokens (fast to
 //! compile, and rust-analyzer keeps working on half-typed bodies).
 //!
 //! The body is split off before syn sees anything: it is the item's last top-level
@@ -10,7 +10,9 @@
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
-use syn::{Attribute, Signature, Token, Visibility};
+use syn::{Attribute, Token, Visibility};
+
+use crate::signature::Signature;
 
 pub(crate) struct ItemFn {
     pub(crate) attrs: Vec<Attribute>,

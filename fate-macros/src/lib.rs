@@ -2,7 +2,8 @@
 //! `fate` crate, whose documentation describes it; this crate holds only the macro.
 //!
 //! The macro is a pipeline, one module a stage: `item` parses the function (the body
-//! stays raw tokens), `args` parses the options, `validate` checks the pair and
+//! stays raw tokens; `signature` is its signature, parsed without syn's `full`
+//! feature), `args` parses the options, `validate` checks the pair and
 //! collects every misuse, and `expand` writes the supervised function, calling into
 //! the runtime through `::fate::__private`.
 
@@ -12,6 +13,7 @@
 mod args;
 mod expand;
 mod item;
+mod signature;
 mod validate;
 
 #[cfg(test)]

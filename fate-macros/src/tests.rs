@@ -505,3 +505,78 @@ fn test_misuse_is_reported_in_fates_words() {
         ["`timeout` is an option of `#[fate::test]`; a program's `main` runs as long as it runs"]
     );
 }
+
+/// The signature parser (`signature.rs`, without syn's `full` feature) accepts exactly
+/// what syn's full `ItemFn` parser does, and prints it back the same.
+#[test]
+fn signatures_parse_as_syn_full_parses_them() {
+    use quote::ToTokens;
+    let accepted = [
+        "fn f()",
+        "pub(crate) const async unsafe extern \"C\" fn f()",
+        "fn f<'a, T: Clone + 'a, const N: usize>(x: &'a [T; N]) -> Vec<T> where T: Send",
+        "fn f(mut x: u32, _: u8, ref y: u8, ref mut z: u8, w @ 1..=5: u8)",
+        "fn f((a, b): (u32, u32), [c, .., d]: [u32; 4], [e, rest @ ..]: [u8; 3])",
+        "fn f(Point { x, y: py, .. }: Point, Wrapper(inner): Wrapper, S { 0: first }: S)",
+        "fn f(&(a, b): &(u8, u8), &mut c: &mut u8, box d: Box<u8>)",
+        "fn f(crate::Unit: crate::Unit, self::S { .. }: S, <T as Tr>::Assoc { .. }: X)",
+        "fn f(a::b::<u8>::C(x): C, ::m::U: U, m!(x): u8, -1..=1: i8, ..=3: u8, 'a'..: char)",
+        "fn f(((x)): u8, (a | b): u8, (| a | b, c): (u8, u8), [(1..)]: [u8; 1])",
+        "fn f(#[cfg(x)] a: u8, #[attr] b: impl Fn(u8) -> u8 + Send)",
+        "fn f(self)",
+        "fn f(mut self)",
+        "fn f(&self, x: u8)",
+        "fn f(&'a mut self)",
+        "fn f(self: Box<Self>, a: u8)",
+        "fn f(mut self: std::pin::Pin<&mut Self>)",
+        "fn f(x: u8,)",
+        "unsafe extern \"C\" fn f(x: i32, ...)",
+        "unsafe extern \"C\" fn f(x: i32, args: ...)",
+        "fn r#match(r#type: u8) -> r#u8",
+        "fn f() -> impl Iterator<Item = u8> + use<>",
+        "fn f<>(x: u8) where",
+    ];
+    let rejected = [
+        "fn f(pub x: u8)",
+        "fn f(x y: u8)",
+        "fn f(x)",
+        "fn f(: u8)",
+        "fn f(x: )",
+        "fn f(x: u8 y: u8)",
+        "fn f(a | b: u8)",
+        "fn f([1..]: [u8; 1])",
+        "fn f(..=: u8)",
+        "fn f(x::<u8>!(y): u8)",
+        "fn f(S { ref 0 }: S)",
+        "fn f(1 2: u8)",
+        "fn self()",
+        "fn f() ->",
+        "fn (x: u8)",
+    ];
+    let cases = accepted
+        .iter()
+        .map(|s| (*s, true))
+        .chain(rejected.iter().map(|s| (*s, false)));
+    for (signature, valid) in cases {
+        let item = format!("{signature} {{}}");
+        let tokens: TokenStream = item.parse().expect("tokens");
+        let ours = crate::item::parse(tokens.clone());
+        let syns = syn::parse2::<syn::ItemFn>(tokens);
+        assert_eq!(
+            syns.is_ok(),
+            valid,
+            "syn's verdict is not the list's: {signature}"
+        );
+        match (&ours, &syns) {
+            // Compared without spaces: the same tokens, up to their spacing.
+            (Ok(ours), Ok(syns)) => assert_eq!(
+                ours.sig.to_token_stream().to_string().replace(' ', ""),
+                syns.sig.to_token_stream().to_string().replace(' ', ""),
+                "printed back differently: {signature}"
+            ),
+            (Err(_), Err(_)) => {}
+            (Ok(_), Err(error)) => panic!("accepted what syn rejects ({error}): {signature}"),
+            (Err(error), Ok(_)) => panic!("rejected what syn accepts ({error}): {signature}"),
+        }
+    }
+}

@@ -38,6 +38,7 @@ use super::private_ident;
 use super::types;
 use crate::args::Args;
 use crate::item::ItemFn;
+use crate::signature::{FnArg, Pat, Signature};
 
 pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenStream {
     let attrs = item.all_attrs();
@@ -103,34 +104,22 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
 ///
 /// Returns the statements that open the `async` block (`let _ = &x;` for an argument
 /// bound by name); rewrites the signature's other patterns.
-fn move_arguments_in(sig: &mut syn::Signature) -> TokenStream {
+fn move_arguments_in(sig: &mut Signature) -> TokenStream {
     let mut statements = TokenStream::new();
     for (index, input) in sig.inputs.iter_mut().enumerate() {
         match input {
-            syn::FnArg::Receiver(receiver) => {
+            FnArg::Receiver(receiver) => {
                 let self_token = &receiver.self_token;
                 statements.extend(quote!(let _ = &#self_token;));
             }
-            syn::FnArg::Typed(typed) => match &mut *typed.pat {
-                syn::Pat::Ident(binding)
-                    if binding.by_ref.is_none() && binding.subpat.is_none() =>
-                {
+            FnArg::Typed(typed) => match &mut typed.pat {
+                Pat::Binding { ident, .. } => {
                     // Mentioned, so moved in; not rebound (no shadowing lints).
-                    let ident = &binding.ident;
                     statements.extend(quote!(let _ = &#ident;));
                 }
-                pattern => {
+                pattern @ Pat::Other(_) => {
                     let arg = private_ident(&format!("__fate_arg{index}"));
-                    let original = std::mem::replace(
-                        pattern,
-                        syn::Pat::Ident(syn::PatIdent {
-                            attrs: Vec::new(),
-                            by_ref: None,
-                            mutability: None,
-                            ident: arg.clone(),
-                            subpat: None,
-                        }),
-                    );
+                    let original = std::mem::replace(pattern, Pat::binding(arg.clone()));
                     statements.extend(quote!(let #arg = #arg; let #original = #arg;));
                 }
             },
