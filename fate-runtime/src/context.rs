@@ -440,15 +440,36 @@ impl Context {
 /// A held panic was caught: it is no failure of its root, and its message is printed
 /// as Rust's hook would have printed it; under `all_panics`, it is a failure all the
 /// same.
-fn release(held: Held) {
+pub(crate) fn release(held: Held) {
     if held.root.catches_all_panics() {
         let _ = held.root.report_held(held.capture.seq);
         return;
     }
+    // The gate before the release: a root that waits for this panic and then ends
+    // the process prints its report under the gate, so the message is written
+    // before the report (and the exit), never lost after it. If the root decided
+    // first, the panic is in its report and `release_caught` finds nothing.
+    let gate = held
+        .held_back
+        .then(|| stderr::gate_within(stderr::HOOK_PATIENCE));
     if let Some(capture) = held.root.release_caught(held.capture.seq) {
         if held.held_back {
-            stderr::print(&capture.render_like_default_hook());
+            stderr::write_raw(&capture.render_like_default_hook());
         }
+    }
+    drop(gate);
+}
+
+/// A panic the hook held back for `root` in a frame of this thread (the models'
+/// way to make one without a hook).
+#[cfg(all(test, fate_loom))]
+pub(crate) fn held_back_for_model(capture: Arc<Capture>, root: Arc<Root>) -> Held {
+    Held {
+        capture,
+        root,
+        frame: 0,
+        carried: false,
+        held_back: true,
     }
 }
 

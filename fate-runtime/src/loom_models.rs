@@ -220,6 +220,59 @@ fn loom_a_caught_panic_is_released_or_reported_never_both() {
     });
 }
 
+/// The same race as it runs in a program, stderr included: the catcher's thread
+/// releases the panic as fate does (`context::release`: the gate, the release, Rust's
+/// message), while the root's finisher waits for held panics, takes the gate, decides
+/// and writes its report, and the process exits. The caught panic's message reaches
+/// stderr exactly once: as a message written before the exit when it was released, or
+/// inside the report (and not as a message) when `finish` took it. Written after the
+/// exit would be lost.
+#[test]
+fn loom_a_released_panic_is_printed_before_the_report_ends_the_process() {
+    const EXIT: &str = "<the process exits>";
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let capture = panic_capture("catcher");
+        assert!(root.hold(&capture));
+        let catcher = {
+            let held = crate::context::held_back_for_model(capture, root.clone());
+            thread::spawn(move || crate::context::release(held))
+        };
+        let timer = {
+            let root = root.clone();
+            thread::spawn(move || root.advance_clock(UNWIND_PATIENCE))
+        };
+        // What `ending::end_at_first_failure` does, up to the exit.
+        root.await_held(UNWIND_PATIENCE, &[]);
+        let gate = crate::stderr::gate();
+        let outcome = won(root.finish());
+        if let Some(error) = &outcome {
+            crate::stderr::write_raw(&format!("Error: worker `{}` failed", error.worker()));
+        }
+        crate::stderr::write_raw(EXIT);
+        drop(gate);
+        timer.join().unwrap();
+        catcher.join().unwrap();
+        let written = crate::stderr::written();
+        let exit = written.iter().position(|text| text == EXIT).unwrap();
+        let messages = written[..exit]
+            .iter()
+            .filter(|text| text.contains("panicked at") || text.contains("boom"))
+            .count();
+        match outcome {
+            Some(error) => {
+                assert_eq!(error.worker(), "catcher");
+                assert_eq!(messages, 0, "reported and printed: {written:?}");
+            }
+            None => assert_eq!(
+                messages, 1,
+                "released, but not printed before the exit: {written:?}"
+            ),
+        }
+        root.end();
+    });
+}
+
 /// Two workers fail at once: exactly one is the first failure, the other is counted,
 /// and the root waiting for a failure wakes.
 #[test]

@@ -716,8 +716,8 @@ note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose bac
 
     #[test]
     fn short_backtrace_keeps_the_user_frames() {
-        let text = "   0: fate_runtime::panic::Capture::new
-             at ./fate-runtime/src/panic.rs:110:24
+        let text = "   0: fate_runtime::report::Capture::new
+             at ./fate-runtime/src/report.rs:110:24
    1: std::sys::backtrace::__rust_end_short_backtrace
    2: __rustc::rust_begin_unwind
    3: app::consume::{{closure}}

@@ -9,13 +9,34 @@
 //! a report holds the gate from the moment it decides the outcome until the report is
 //! written, so a panic that starts meanwhile prints after the report, not above it.
 
+#[cfg(not(fate_loom))]
 use std::io::Write;
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-/// Whether somebody holds the gate.
-static BUSY: Mutex<bool> = Mutex::new(false);
-static FREED: Condvar = Condvar::new();
+#[cfg(not(fate_loom))]
+mod state {
+    use std::sync::{Condvar, Mutex};
+
+    /// Whether somebody holds the gate.
+    pub(super) static BUSY: Mutex<bool> = Mutex::new(false);
+    pub(super) static FREED: Condvar = Condvar::new();
+}
+
+// Under the model checker the gate is loom's, made afresh for each execution, and
+// what is written goes to a log the models read: the order of a report and a
+// released panic's message is part of the protocol they check.
+#[cfg(fate_loom)]
+mod state {
+    use loom::sync::{Condvar, Mutex};
+
+    loom::lazy_static! {
+        pub(super) static ref BUSY: Mutex<bool> = Mutex::new(false);
+        pub(super) static ref FREED: Condvar = Condvar::new();
+        pub(super) static ref WRITTEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    }
+}
+
+use state::{BUSY, FREED};
 
 /// Holds the gate until dropped.
 #[must_use]
@@ -31,10 +52,10 @@ impl Drop for Gate {
 /// Takes the gate, waiting as long as it is held. Never called by a thread that holds
 /// it already.
 pub(crate) fn gate() -> Gate {
-    let busy = BUSY.lock().unwrap_or_else(|e| e.into_inner());
-    let mut busy = FREED
-        .wait_while(busy, |busy| *busy)
-        .unwrap_or_else(|e| e.into_inner());
+    let mut busy = BUSY.lock().unwrap_or_else(|e| e.into_inner());
+    while *busy {
+        busy = FREED.wait(busy).unwrap_or_else(|e| e.into_inner());
+    }
     *busy = true;
     Gate(())
 }
@@ -43,15 +64,24 @@ pub(crate) fn gate() -> Gate {
 /// held then. For the panic hook: a report whose rendering blocks (a user's `Debug`
 /// waiting on this very thread) must not hang the program.
 pub(crate) fn gate_within(limit: Duration) -> Option<Gate> {
-    let busy = BUSY.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut busy, _) = FREED
-        .wait_timeout_while(busy, limit, |busy| *busy)
-        .unwrap_or_else(|e| e.into_inner());
-    if *busy {
-        return None;
+    #[cfg(not(fate_loom))]
+    {
+        let busy = BUSY.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut busy, _) = FREED
+            .wait_timeout_while(busy, limit, |busy| *busy)
+            .unwrap_or_else(|e| e.into_inner());
+        if *busy {
+            return None;
+        }
+        *busy = true;
+        Some(Gate(()))
     }
-    *busy = true;
-    Some(Gate(()))
+    // loom's condition variable has no timeout: a model waits as long as it takes.
+    #[cfg(fate_loom)]
+    {
+        let _ = limit;
+        Some(gate())
+    }
 }
 
 /// How long the panic hook (and any print but a report's) waits for the gate.
@@ -71,6 +101,14 @@ pub(crate) fn print(text: &str) {
 /// likes (a logger, a body writing a long message): like Rust's own panic hook, fate
 /// writes to the file descriptor directly, here a duplicate of it.
 pub(crate) fn write_raw(text: &str) {
+    #[cfg(fate_loom)]
+    {
+        state::WRITTEN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(text.to_owned());
+    }
+    #[cfg(not(fate_loom))]
     match unlocked_stderr() {
         Some(mut stderr) => {
             let _ = stderr.write_all(text.as_bytes());
@@ -81,21 +119,30 @@ pub(crate) fn write_raw(text: &str) {
     }
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, not(fate_loom)))]
 fn unlocked_stderr() -> Option<std::fs::File> {
     use std::os::fd::AsFd;
     let fd = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
     Some(std::fs::File::from(fd))
 }
 
-#[cfg(windows)]
+#[cfg(all(windows, not(fate_loom)))]
 fn unlocked_stderr() -> Option<std::fs::File> {
     use std::os::windows::io::AsHandle;
     let handle = std::io::stderr().as_handle().try_clone_to_owned().ok()?;
     Some(std::fs::File::from(handle))
 }
 
-#[cfg(not(any(unix, windows)))]
+#[cfg(not(any(unix, windows, fate_loom)))]
 fn unlocked_stderr() -> Option<std::fs::File> {
     None
+}
+
+/// What was written in this execution of a model, in order.
+#[cfg(all(test, fate_loom))]
+pub(crate) fn written() -> Vec<String> {
+    state::WRITTEN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
 }

@@ -3,8 +3,9 @@
 //! Under `--cfg fate_loom` these are [loom](https://docs.rs/loom)'s, so that the
 //! models in `loom_models.rs` explore every interleaving of the root's
 //! synchronisation (a private cfg name, so that dependencies are not switched too).
-//! Process-wide statics (the process root, the stderr gate) use `std` directly:
-//! loom's types cannot be made in a `static`, and the models do not need them.
+//! Process-wide statics (the process root) use `std` directly: loom's types cannot
+//! be made in a `static`, and the models do not need them; the stderr gate, which
+//! they do need, is one of loom's `lazy_static!`s under the models (`stderr.rs`).
 
 #[cfg(not(fate_loom))]
 pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{location_of, run};
+use support::{ensure, location_of, race, rounds, run};
 
 const FATE_MAIN: &str = env!("CARGO_BIN_EXE_fate_main");
 
@@ -92,4 +92,44 @@ fn caught_panic_is_printed_once_when_another_failure_ends_the_program() {
         )
         .assert_stderr_count("caught before the failure", 1)
         .assert_raw_panic_count("catcher", &at, "caught before the failure", 1);
+}
+
+/// (d) as a race, `FATE_ROUNDS` times: the catcher tells the other worker it caught
+/// the panic and at once calls fate (which releases the panic and prints its
+/// message), while the other worker's `Err` ends the program. The message must be
+/// printed before the report ends the process, never lost after it: with the message
+/// printed after the release instead of under the stderr gate taken before it, 567
+/// of 3,000 runs lost it or printed it below the report.
+#[test]
+fn caught_panic_racing_the_failure_that_ends_the_program_is_printed_once() {
+    let at = location_of(
+        "src/bin/fate_main.rs",
+        "panic!(\"caught before the failure\")",
+    );
+    race(
+        "caught_then_other_fails",
+        rounds(1),
+        |_| run(FATE_MAIN).arg("caught_then_other_fails").try_output(),
+        |output| {
+            ensure(output.code() == Some(1), "status is not 1")?;
+            ensure(
+                output.stderr.matches("Error:").count() == 1,
+                "not exactly one report",
+            )?;
+            ensure(
+                output
+                    .stderr
+                    .contains("Error: worker `fails_after_the_catch` failed"),
+                "the report does not name the failing worker",
+            )?;
+            ensure(
+                output.raw_panic_count("catcher", &at, "caught before the failure") == 1,
+                "the caught panic's message is not printed exactly once",
+            )?;
+            ensure(
+                output.stderr.find("caught before the failure") < output.stderr.find("Error:"),
+                "the caught panic's message is below the report",
+            )
+        },
+    );
 }
