@@ -67,9 +67,11 @@
 //! - A root's body (`main`, a [`Supervisor::run`] closure) and a [`fate::spawn`](spawn)ed
 //!   closure enclose nothing: a supervised function called directly in one is
 //!   outermost, and a panic escaping the closure itself is a failure too.
-//! - A supervised future that an executor polls as a task of its own is outermost,
-//!   wherever the executor runs (`block_on` in a worker included); one awaited inside
-//!   another supervised future is enclosed by it.
+//! - A supervised future that an executor polls as a task of its own is outermost
+//!   (`block_on` in a sync worker included); one polled inside another supervised
+//!   future's poll is enclosed by it: awaited, joined (`join!`, `select!`,
+//!   `FuturesUnordered`), or run by an executor that itself runs inside that poll (a
+//!   `LocalSet` awaited in a supervised `async fn`; see the limits below).
 //! - A panic that a pool catches and re-raises on another thread (rayon's `join` and
 //!   parallel iterators, `JoinHandle::join` plus `resume_unwind`) keeps the location,
 //!   message and thread where it first happened.
@@ -353,6 +355,8 @@
 //! | the program ends with a failure while the body or other threads hold state | `process::exit(1)`: nothing they hold is dropped (buffers, temp files); flush on cancellation, or let the body return within the grace period |
 //! | a panic caught by your code inside a supervised function or a root's body (an executor in a sync `main` that catches a plain task's panic) | no failure. fate learns it was caught when that thread next runs fate's code (a supervised call, `is_cancelled()`, ...) or the function returns, and prints its message then. If the thread blocks first, fate cannot tell it from a panic still unwinding: should the root end meanwhile, it is reported as a failure after the unwind patience, and if the process aborts first (a pool that catches and aborts) its message is lost |
 //! | a panic outside any supervised function that a pool re-raises in one (an unsupervised closure in `par_iter` under a supervised caller) | Rust prints it as it happens (fate cannot know it will be re-raised); the re-raise is then the caller's failure, reported with the panic's own location, thread and backtrace |
+//! | a pool thread that waits inside a supervised function runs another job meanwhile (rayon's work stealing in `join`, `scope`, `yield_now`) | the job's supervised functions count as called by the waiting one, so a panic the pool catches around the job is a caught panic: its message is printed, no failure. A detached `rayon::spawn` job with no `panic_handler` then ends in rayon's abort with rayon's words only. Don't block inside a supervised function on a pool that also runs detached jobs, or send their failures back over a channel |
+//! | an executor run inside a supervised future's poll (a `LocalSet` awaited in a supervised `async fn`, `futures::executor::block_on` in one) | its tasks are polled inside that poll, so they count as awaited by it: a panic the executor catches is printed, an `Err` is the awaiting function's to handle, and is dropped with the task. Run such an executor from `main`'s body or an unsupervised future |
 //! | non-`'static` state | `Supervisor::run` and `fate::spawn` need `'static` closures (compile error E0373 otherwise); supervised functions themselves may borrow, and workers in `std::thread::scope` under a supervised `main` are supervised |
 //!
 //! Under the test harness, a caught panic's message that fate prints late goes straight
@@ -366,7 +370,8 @@
 //! hook that your code installed before. If you install a hook *after* fate's, call the
 //! previous one from it (`std::panic::take_hook`) so that fate still sees the panic's
 //! location and backtrace; if you don't, fate still reports the failure, from the
-//! payload alone.
+//! payload alone (under `panic = "abort"`, where fate's hook is what prints the report,
+//! such a hook leaves the process to abort with no report).
 //!
 //! # What fate decided where Rust leaves a choice
 //!
