@@ -192,12 +192,19 @@ impl ItemFn {
         for attr in &self.attrs {
             attr.to_tokens(&mut tokens);
         }
-        for attr in &self.inner_attrs {
-            let mut outer = attr.clone();
-            outer.style = syn::AttrStyle::Outer;
-            outer.to_tokens(&mut tokens);
+        for attr in self.inner_attrs_as_outer() {
+            attr.to_tokens(&mut tokens);
         }
         tokens
+    }
+
+    /// The body's inner attributes (`#![...]`), written as outer ones (`#[...]`).
+    pub(crate) fn inner_attrs_as_outer(&self) -> impl Iterator<Item = Attribute> + '_ {
+        self.inner_attrs.iter().map(|attr| {
+            let mut outer = attr.clone();
+            outer.style = syn::AttrStyle::Outer;
+            outer
+        })
     }
 }
 

@@ -8,7 +8,10 @@ use crate::expand::supervised;
 
 /// Expands and pretty-prints, as `cargo expand` would show it.
 fn expand(args: TokenStream, item: TokenStream) -> String {
-    let tokens = supervised(args, item);
+    pretty(supervised(args, item))
+}
+
+fn pretty(tokens: TokenStream) -> String {
     match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         Err(_) => tokens.to_string(),
@@ -17,7 +20,11 @@ fn expand(args: TokenStream, item: TokenStream) -> String {
 
 /// The messages of the `compile_error!`s in an expansion, in order.
 fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
-    let file: syn::File = syn::parse2(supervised(args, item)).expect("expansion parses");
+    compile_errors(supervised(args, item))
+}
+
+fn compile_errors(tokens: TokenStream) -> Vec<String> {
+    let file: syn::File = syn::parse2(tokens).expect("expansion parses");
     file.items
         .iter()
         .filter_map(|item| match item {
@@ -338,30 +345,11 @@ fn async_main_below_the_executor_attribute() {
 // --- #[fate::test] ---------------------------------------------------------------
 
 fn expand_test(args: TokenStream, item: TokenStream) -> String {
-    let tokens = crate::expand::test(args, item);
-    match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
-        Err(_) => tokens.to_string(),
-    }
+    pretty(crate::expand::test(args, item))
 }
 
 fn test_errors(args: TokenStream, item: TokenStream) -> Vec<String> {
-    let file: syn::File = syn::parse2(crate::expand::test(args, item)).expect("expansion parses");
-    file.items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Macro(m)
-                if m.mac
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "compile_error") =>
-            {
-                Some(m.mac.parse_body::<syn::LitStr>().expect("a string").value())
-            }
-            _ => None,
-        })
-        .collect()
+    compile_errors(crate::expand::test(args, item))
 }
 
 #[test]

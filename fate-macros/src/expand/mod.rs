@@ -13,6 +13,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use crate::args::{self, Errors};
+use crate::item::ItemFn;
 use crate::validate::{self, Role};
 
 /// `#[supervised(args)] item`, from tokens to tokens.
@@ -105,4 +106,21 @@ fn block_at(statements: TokenStream, body: &proc_macro2::Group) -> proc_macro2::
     let mut block = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, statements);
     block.set_span(body.span());
     block
+}
+
+/// The item again with `fate_attribute` moved just below the executor's attribute
+/// (the one at index `runtime`), which then expands first and hands fate a plain `fn`.
+fn reorder_below(item: &ItemFn, runtime: usize, fate_attribute: TokenStream) -> TokenStream {
+    let (above, below) = item.attrs.split_at(runtime + 1);
+    let inner = item.inner_attrs_as_outer();
+    let vis = &item.vis;
+    let sig = &item.sig;
+    let body = item.body_tokens();
+    quote! {
+        #(#above)*
+        #fate_attribute
+        #(#below)*
+        #(#inner)*
+        #vis #sig #body
+    }
 }

@@ -143,20 +143,5 @@ pub(super) fn reorder_below_runtime(
     let runtime = item
         .runtime_attr()
         .expect("validate rejects async main without an executor attribute");
-    let (above, below) = item.attrs.split_at(runtime + 1);
-    let inner = item.inner_attrs.iter().map(|attr| {
-        let mut outer = attr.clone();
-        outer.style = syn::AttrStyle::Outer;
-        outer
-    });
-    let vis = &item.vis;
-    let sig = &item.sig;
-    let body = item.body_tokens();
-    quote! {
-        #(#above)*
-        #[#krate::supervised(#args)]
-        #(#below)*
-        #(#inner)*
-        #vis #sig #body
-    }
+    super::reorder_below(item, runtime, quote!(#[#krate::supervised(#args)]))
 }
