@@ -1,5 +1,6 @@
 //! The options: `name = "..."`, `grace = "..."`, `wait`, `crate = "..."`, `all_panics`,
-//! and for `#[fate::test]` `timeout = "..."`.
+//! the restart policy (`restart = N`, `within`, `backoff`, `max_backoff`), and for
+//! `#[fate::test]` `timeout = "..."`.
 //!
 //! Parsed by hand over the token trees, one comma-separated option at a time, so that
 //! every mistake is reported at once, each spanned on its own tokens.
@@ -21,7 +22,8 @@ impl Attribute {
     fn options(self) -> &'static str {
         match self {
             Attribute::Supervised => {
-                "`name = \"...\"`, `grace = \"...\"`, `wait`, `all_panics` or `crate = \"...\"`"
+                "`name = \"...\"`, `restart = N` (with `within`, `backoff`, `max_backoff`), \
+                 `grace = \"...\"`, `wait`, `all_panics` or `crate = \"...\"`"
             }
             Attribute::Test => {
                 "`grace = \"...\"`, `wait`, `timeout = \"...\"`, `all_panics` or `crate = \"...\"`"
@@ -41,6 +43,19 @@ pub(crate) struct Args {
     pub(crate) timeout: Option<Grace>,
     /// The `all_panics` keyword.
     pub(crate) all_panics: Option<Ident>,
+    /// `restart = N`.
+    pub(crate) restart: Option<Restart>,
+    /// `within = "..."`, `backoff = "..."`, `max_backoff = "..."`: the rest of the
+    /// restart policy.
+    pub(crate) within: Option<Grace>,
+    pub(crate) backoff: Option<Grace>,
+    pub(crate) max_backoff: Option<Grace>,
+}
+
+/// `restart = N`.
+pub(crate) struct Restart {
+    pub(crate) option: TokenStream,
+    pub(crate) times: u32,
 }
 
 pub(crate) struct Name {
@@ -190,12 +205,13 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                 return Err(duplicate());
             }
         }
-        "grace" | "timeout" => {
+        "grace" | "timeout" | "within" | "backoff" | "max_backoff" => {
             let lit = string(value, "\"2s\"")?;
-            let what = if key_name == "grace" {
-                "grace period"
-            } else {
-                "timeout"
+            let what = match key_name.as_str() {
+                "grace" => "grace period",
+                "within" => "restart window",
+                "backoff" | "max_backoff" => "backoff",
+                _ => "timeout",
             };
             let millis = parse_duration(&lit.value()).map_err(|why| {
                 syn::Error::new(
@@ -211,19 +227,81 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                 option: whole,
                 millis,
             };
-            let slot = if key_name == "grace" {
-                &mut args.grace
-            } else {
-                if attribute != Attribute::Test {
-                    return Err(syn::Error::new(
-                        key.span(),
-                        "`timeout` is an option of `#[fate::test]`; a program's `main` runs as \
-                         long as it runs",
-                    ));
+            let slot = match key_name.as_str() {
+                "grace" => &mut args.grace,
+                "timeout" => {
+                    if attribute != Attribute::Test {
+                        return Err(syn::Error::new(
+                            key.span(),
+                            "`timeout` is an option of `#[fate::test]`; a program's `main` runs \
+                             as long as it runs",
+                        ));
+                    }
+                    &mut args.timeout
                 }
-                &mut args.timeout
+                restart_option => {
+                    if attribute == Attribute::Test {
+                        return Err(restart_on_test(&key));
+                    }
+                    if restart_option == "within" && duration.millis == 0 {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            "the restart window cannot be 0: `within = \"10s\"` allows `restart \
+                             = N` restarts in any 10 s",
+                        ));
+                    }
+                    match restart_option {
+                        "within" => &mut args.within,
+                        "backoff" => &mut args.backoff,
+                        _ => &mut args.max_backoff,
+                    }
+                }
             };
             if slot.replace(duration).is_some() {
+                return Err(duplicate());
+            }
+        }
+        "restart" => {
+            if attribute == Attribute::Test {
+                return Err(restart_on_test(&key));
+            }
+            let Some(value) = value else {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`restart` needs a number, as in `restart = 3` (at most 3 restarts within \
+                     `within`, 5 s unless set)",
+                ));
+            };
+            let lit = syn::parse2::<syn::LitInt>(unwrap_none_group(value)).map_err(|_| {
+                syn::Error::new(
+                    value.span(),
+                    "expected a whole number of restarts, as in `restart = 3`",
+                )
+            })?;
+            if !lit.suffix().is_empty() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "unexpected suffix `{}`: write the number alone, as in `restart = 3`",
+                        lit.suffix()
+                    ),
+                ));
+            }
+            let times: u32 = lit.base10_parse().map_err(|_| {
+                syn::Error::new(lit.span(), "too many restarts: at most 4294967295")
+            })?;
+            if times == 0 {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "`restart = 0` restarts nothing: remove the option, or allow at least one \
+                     restart",
+                ));
+            }
+            let restart = Restart {
+                option: whole,
+                times,
+            };
+            if args.restart.replace(restart).is_some() {
                 return Err(duplicate());
             }
         }
@@ -276,6 +354,16 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
         }
     }
     Ok(())
+}
+
+fn restart_on_test(key: &Ident) -> syn::Error {
+    syn::Error::new(
+        key.span(),
+        format!(
+            "`{key}` is an option of a worker, `#[fate::supervised(restart = N)]`: a test runs \
+             once"
+        ),
+    )
 }
 
 /// Literals that come through `macro_rules!` are wrapped in invisible groups.

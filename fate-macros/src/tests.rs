@@ -342,6 +342,30 @@ fn async_main_below_the_executor_attribute() {
     ));
 }
 
+#[test]
+fn worker_with_restart() {
+    insta::assert_snapshot!(expand(
+        quote!(restart = 3, backoff = "100ms"),
+        quote! {
+            fn fetch(url: &str, mut tries: Tries, (a, b): (u8, u8), _: u8) -> Result<Page, Error> {
+                tries.next(url, a + b)
+            }
+        }
+    ));
+}
+
+#[test]
+fn async_worker_with_restart() {
+    insta::assert_snapshot!(expand(
+        quote!(restart = 2, within = "1m", max_backoff = "10s"),
+        quote! {
+            async fn handle(&self, request: Request) -> Result<(), Error> {
+                self.serve(request).await
+            }
+        }
+    ));
+}
+
 // --- #[fate::test] ---------------------------------------------------------------
 
 fn expand_test(args: TokenStream, item: TokenStream) -> String {

@@ -98,9 +98,116 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
                     "`all_panics` is an option of the root: put it on `#[fate::supervised] fn main`",
                 ));
             }
+            check_restart(args, item, errors);
         }
     }
+    if role == Role::Root {
+        if let Some(restart) = &args.restart {
+            errors.push(spanned(
+                &restart.option,
+                "`restart` is an option of workers: `main` is the root, and what restarts a \
+                 process is its supervisor (systemd's `Restart=`, Kubernetes' `restartPolicy`)",
+            ));
+        }
+        check_restart_companions(args, errors);
+    }
     role
+}
+
+/// `restart = N` on a worker: what it needs of the function.
+fn check_restart(args: &Args, item: &ItemFn, errors: &mut Errors) {
+    check_restart_companions(args, errors);
+    let Some(restart) = &args.restart else {
+        return;
+    };
+    let spanned = |tokens: &dyn ToTokens, message: &str| syn::Error::new_spanned(tokens, message);
+    let sig = &item.sig;
+    if let Some(receiver) = sig.receiver() {
+        if !receiver_is_a_reference(receiver) {
+            errors.push(spanned(
+                receiver,
+                "`restart` calls the method again, and a method that takes `self` by value \
+                 cannot be called twice: take `&self` or `&mut self`",
+            ));
+        }
+    }
+    if item.has_track_caller() {
+        errors.push(spanned(
+            &restart.option,
+            "`restart` cannot go with `#[track_caller]`: the body is called again from fate's \
+             loop, so the caller's location would be lost",
+        ));
+    }
+    if sig.asyncness.is_some() {
+        for input in &sig.inputs {
+            let exclusive = match input {
+                crate::signature::FnArg::Receiver(receiver) => {
+                    let prefix = receiver.prefix.to_string();
+                    prefix.starts_with('&') && prefix.contains("mut")
+                        || matches!(
+                            receiver.ty.as_ref().map(|(_, ty)| &**ty),
+                            Some(Type::Reference(r)) if r.mutability.is_some()
+                        )
+                }
+                crate::signature::FnArg::Typed(typed) => {
+                    matches!(&*typed.ty, Type::Reference(r) if r.mutability.is_some())
+                }
+            };
+            if exclusive {
+                errors.push(spanned(
+                    input,
+                    "`restart` on an `async fn` cannot take a `&mut` argument: each attempt is a \
+                     new future that would hold it; pass it by value (`Clone`), or behind a lock",
+                ));
+            }
+        }
+    } else if let ReturnType::Type(_, ty) = &sig.output {
+        if matches!(**ty, Type::ImplTrait(_)) {
+            errors.push(spanned(
+                ty,
+                "`restart` needs the return type named: it cannot be `impl Trait` (box it, or \
+                 name the type)",
+            ));
+        }
+    }
+}
+
+/// `&self`, `&'a mut self`, `self: &Self`: a receiver the loop can use again.
+fn receiver_is_a_reference(receiver: &crate::signature::Receiver) -> bool {
+    let ampersand = matches!(
+        receiver.prefix.clone().into_iter().next(),
+        Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '&'
+    );
+    ampersand
+        || matches!(
+            receiver.ty.as_ref().map(|(_, ty)| &**ty),
+            Some(Type::Reference(_))
+        )
+}
+
+/// `within`, `backoff` and `max_backoff` go with `restart = N`.
+fn check_restart_companions(args: &Args, errors: &mut Errors) {
+    for (option, name) in [
+        (&args.within, "within"),
+        (&args.backoff, "backoff"),
+        (&args.max_backoff, "max_backoff"),
+    ] {
+        if let (Some(option), None) = (option, &args.restart) {
+            errors.push(syn::Error::new_spanned(
+                &option.option,
+                format!("`{name}` goes with `restart = N`: add it, or remove `{name}`"),
+            ));
+        }
+    }
+    if let (Some(backoff), Some(max)) = (&args.backoff, &args.max_backoff) {
+        if max.millis < backoff.millis {
+            errors.push(syn::Error::new_spanned(
+                &max.option,
+                "`max_backoff` is shorter than `backoff`: the longest wait cannot be shorter than \
+                 the first",
+            ));
+        }
+    }
 }
 
 /// The checks that apply to every function fate is put on.

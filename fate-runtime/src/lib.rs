@@ -25,12 +25,14 @@ mod hook;
 #[doc(hidden)]
 pub mod outcome;
 mod report;
+mod restart;
 mod root;
 mod scope;
 mod stderr;
 mod supervisor;
 mod sync;
 mod testing;
+mod timer;
 mod worker;
 
 #[cfg(all(test, fate_loom))]

@@ -13,6 +13,7 @@ pub use crate::worker::Guard;
 pub use crate::exit::{main_body_future, run_main, MainOptions, MainOutput};
 pub use crate::outcome::ErrorRef;
 pub use crate::report::ErrorText;
+pub use crate::restart::{RestartPolicy, DEFAULT_MAX_BACKOFF};
 pub use crate::root::MainBody;
 pub use crate::testing::{run_test, TestOptions, TestOutput};
 
@@ -29,6 +30,44 @@ pub fn worker<R>(
     inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
     worker::run(WorkerName::Named(name), body, inspect)
+}
+
+/// A supervised call with `restart = N`: `attempt` is the function's body as a
+/// closure that clones the arguments each time it is called.
+#[inline]
+pub fn worker_restarting<R>(
+    name: &'static str,
+    policy: RestartPolicy,
+    attempt: impl FnMut() -> R,
+    inspect: impl for<'a> Fn(&'a R) -> Option<ErrorRef<'a>> + Copy,
+) -> R {
+    worker::run(
+        WorkerName::Named(name),
+        || crate::restart::restarting(policy, attempt, inspect),
+        inspect,
+    )
+}
+
+/// A supervised `async fn` with `restart = N`: `make` clones the arguments and makes
+/// the body's `async` block, once per attempt.
+#[inline]
+pub fn worker_future_restarting<F: Future>(
+    name: &'static str,
+    policy: RestartPolicy,
+    make: impl FnMut() -> F,
+    inspect: impl for<'a> Fn(&'a F::Output) -> Option<ErrorRef<'a>> + Copy,
+) -> impl Future<Output = F::Output> {
+    crate::future::supervise(
+        WorkerName::Named(name),
+        crate::restart::restarting_future(policy, make, inspect),
+        inspect,
+    )
+}
+
+/// The `inspect` of a worker whose value is never an error.
+#[inline]
+pub fn never_an_error<R>(_: &R) -> Option<ErrorRef<'_>> {
+    None
 }
 
 /// A supervised call whose value is never an error (no return type, `()`, `!`).

@@ -252,6 +252,11 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    /// The one-line summary (the first line of the message).
+    pub(crate) fn summary_line(&self) -> String {
+        Summary(self).to_string()
+    }
+
     /// The summary line; with `whole_message`, a message of several lines (as
     /// `assert_eq!` makes) follows in full, else only its first line.
     fn summary(&self, f: &mut fmt::Formatter<'_>, whole_message: bool) -> fmt::Result {
@@ -341,18 +346,30 @@ struct Inner {
     /// The first few later failures, in the order they happened.
     listed: Vec<Failure>,
     others: usize,
+    /// The restarts (`restart = N`) the failing worker had before this failure.
+    restarts: Restarts,
     /// `first.chain` as linked errors, so that `source()` can lend them out.
     chain: Option<ChainLink>,
 }
 
 impl Error {
     pub(crate) fn new(first: Failure, listed: Vec<Failure>, others: usize) -> Self {
+        Error::with_restarts(first, listed, others, Restarts::default())
+    }
+
+    pub(crate) fn with_restarts(
+        first: Failure,
+        listed: Vec<Failure>,
+        others: usize,
+        restarts: Restarts,
+    ) -> Self {
         let chain = ChainLink::build(&first.chain);
         Error {
             inner: Arc::new(Inner {
                 first,
                 listed,
                 others,
+                restarts,
                 chain,
             }),
         }
@@ -404,6 +421,22 @@ impl Error {
     pub fn others(&self) -> usize {
         self.inner.others
     }
+
+    /// How many times the failing worker was restarted (`restart = N`) before this
+    /// failure, which came when its budget was spent (or its root was cancelled).
+    pub fn restarts(&self) -> usize {
+        self.inner.restarts.count
+    }
+}
+
+/// The restarts of a worker before the failure a report is about.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Restarts {
+    pub(crate) count: usize,
+    /// From the first restarted failure to the one reported.
+    pub(crate) over: std::time::Duration,
+    /// The summaries of the first few restarted failures, in order.
+    pub(crate) listed: Vec<String>,
 }
 
 impl fmt::Display for Error {
@@ -445,6 +478,22 @@ impl fmt::Debug for Error {
         }
         if let Some(backtrace) = self.backtrace() {
             write!(f, "\n\nStack backtrace:\n{}", readable_backtrace(backtrace))?;
+        }
+        let restarts = &self.inner.restarts;
+        if restarts.count > 0 {
+            let plural = if restarts.count == 1 { "" } else { "s" };
+            write!(
+                f,
+                "\n\nrestarted {} time{plural} in {:.1} s before this failure:",
+                restarts.count,
+                restarts.over.as_secs_f64()
+            )?;
+            for (i, summary) in restarts.listed.iter().enumerate() {
+                write!(f, "\n    {}: {summary}", i + 1)?;
+            }
+            if restarts.count > restarts.listed.len() {
+                write!(f, "\n    ...")?;
+            }
         }
         if self.inner.others > 0 {
             let others = self.inner.others;

@@ -20,7 +20,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::report::{Capture, Error, Failure, FailureKind, WorkerName, LISTED_OTHERS};
+use crate::report::{Capture, Error, Failure, FailureKind, Restarts, WorkerName, LISTED_OTHERS};
 use crate::stderr;
 use crate::sync::{fence, lock, Arc, AtomicBool, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering};
 
@@ -134,7 +134,26 @@ struct State {
     /// Panics of this root's workers that the hook saw start and that are not yet
     /// reported nor known to be caught.
     held: Vec<Arc<Capture>>,
+    /// Failures that a worker's `restart = N` handled, oldest first (the first
+    /// [`KEPT_RESTARTS`]; the rest are counted).
+    restarts: Vec<Restarted>,
+    restarts_dropped: usize,
 }
+
+/// A failure a worker's restart policy handled.
+#[derive(Debug)]
+struct Restarted {
+    /// The worker that restarts (the failure may have come from a call inside it).
+    restarter: WorkerName,
+    /// The worker the failure names, and its summary line.
+    worker: std::borrow::Cow<'static, str>,
+    summary: String,
+    /// By the root's clock.
+    at: Duration,
+}
+
+/// How many restarts a root keeps for its report.
+const KEPT_RESTARTS: usize = 64;
 
 /// The number of roots alive in the process: while there is none, the panic hook
 /// does nothing but call Rust's.
@@ -219,6 +238,8 @@ impl Root {
                 others: 0,
                 body_done: false,
                 held: Vec::new(),
+                restarts: Vec::new(),
+                restarts_dropped: 0,
             }),
             changed: Condvar::new(),
             clock: Clock::new(),
@@ -556,10 +577,16 @@ impl Root {
             let _ = self.record_locked(&mut state, failure);
         }
         state.phase = Phase::Sealed;
-        let error = state
-            .first
-            .take()
-            .map(|first| Error::new(first, std::mem::take(&mut state.listed), state.others));
+        let now = self.clock.now();
+        let error = state.first.take().map(|first| {
+            let restarts = restarts_before(&state, &first, now);
+            Error::with_restarts(
+                first,
+                std::mem::take(&mut state.listed),
+                state.others,
+                restarts,
+            )
+        });
         if error.is_some() && matches!(self.kind, RootKind::Main { .. }) {
             self.flags.fetch_or(ENDING, Ordering::Release);
         }
@@ -571,6 +598,27 @@ impl Root {
             self.cancel_children();
         }
         Finish::Won(error)
+    }
+
+    /// A worker's restart policy handled `failure`, a failure of `restarter` (or of a
+    /// call inside it). `false` if the root has decided its outcome: no more restarts.
+    pub(crate) fn note_restart(&self, restarter: WorkerName, failure: &Failure) -> bool {
+        let mut state = lock(&self.state);
+        if !matches!(state.phase, Phase::Running | Phase::Failed) {
+            return false;
+        }
+        if state.restarts.len() < KEPT_RESTARTS {
+            let at = self.clock.now();
+            state.restarts.push(Restarted {
+                restarter,
+                worker: failure.worker.clone(),
+                summary: failure.summary_line(),
+                at,
+            });
+        } else {
+            state.restarts_dropped += 1;
+        }
+        true
     }
 
     /// The root is gone: threads may forget it.
@@ -966,6 +1014,34 @@ impl Counter {
 
     pub(crate) fn is_idle(&self) -> bool {
         self.running() == 0
+    }
+}
+
+/// The restarts of the worker that `first` names, for its report.
+fn restarts_before(state: &State, first: &Failure, now: Duration) -> Restarts {
+    let of_worker: Vec<&Restarted> = state
+        .restarts
+        .iter()
+        .filter(|restarted| {
+            restarted.worker == first.worker || restarted.restarter.to_cow() == first.worker
+        })
+        .collect();
+    let Some(earliest) = of_worker.first() else {
+        return Restarts::default();
+    };
+    let dropped = if of_worker.len() == state.restarts.len() {
+        state.restarts_dropped
+    } else {
+        0
+    };
+    Restarts {
+        count: of_worker.len() + dropped,
+        over: now.saturating_sub(earliest.at),
+        listed: of_worker
+            .iter()
+            .take(LISTED_OTHERS)
+            .map(|restarted| restarted.summary.clone())
+            .collect(),
     }
 }
 

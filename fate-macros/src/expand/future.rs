@@ -81,7 +81,25 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     // would be warned about by `unused_braces`).
     let statements = item.body.stream();
     let future = quote!(async move { #fake_return #moved_in #statements });
-    let call = if never_an_error {
+    let call = if args.restart.is_some() {
+        // Each attempt is a new `async` block, made from fresh clones of the arguments.
+        let clones = super::restart::clone_arguments(&mut sig);
+        let policy = super::restart::policy(args, krate);
+        let inspect = if never_an_error {
+            quote!(#krate::__private::never_an_error)
+        } else {
+            let out = private_ident("__fate_out");
+            quote!(|#out| #krate::__private::probe!(#out))
+        };
+        quote! {
+            #krate::__private::worker_future_restarting(
+                #name,
+                #policy,
+                move || { #clones #future },
+                #inspect,
+            )
+        }
+    } else if never_an_error {
         quote!(#krate::__private::worker_future_plain(#name, #future))
     } else {
         let out = private_ident("__fate_out");

@@ -54,6 +54,9 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
         |name| name.value.clone(),
     );
+    if args.restart.is_some() {
+        return restarting(item, args, krate, name);
+    }
     let call = if let (ReturnType::Type(arrow, ty), false, false) = (
         &sig.output,
         types::never_an_error(&sig.output),
@@ -84,6 +87,37 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             ReturnType::Default => quote!(move || #body),
         };
         quote!(#krate::__private::worker_plain(#name, #closure))
+    };
+    let block = super::block_at(call, &item.body);
+    quote! {
+        #attrs
+        #vis #sig #block
+    }
+}
+
+/// `restart = N`: the body as a closure called once per attempt (see `restart.rs`).
+fn restarting(item: &ItemFn, args: &Args, krate: &TokenStream, name: String) -> TokenStream {
+    let attrs = item.all_attrs();
+    let vis = &item.vis;
+    let mut sig = item.sig.clone();
+    let clones = super::restart::clone_arguments(&mut sig);
+    let policy = super::restart::policy(args, krate);
+    let statements = item.body.stream();
+    let closure = match &sig.output {
+        ReturnType::Type(arrow, ty) => {
+            let ty = types::closure_return_type(ty);
+            quote!(move || #arrow #ty { #clones #statements })
+        }
+        ReturnType::Default => quote!(move || { #clones #statements }),
+    };
+    let inspect = if types::never_an_error(&sig.output) {
+        quote!(#krate::__private::never_an_error)
+    } else {
+        let out = private_ident("__fate_out");
+        quote!(|#out| #krate::__private::probe!(#out))
+    };
+    let call = quote! {
+        #krate::__private::worker_restarting(#name, #policy, #closure, #inspect)
     };
     let block = super::block_at(call, &item.body);
     quote! {

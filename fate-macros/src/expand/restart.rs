@@ -1,0 +1,102 @@
+//! `restart = N` on a worker: the body becomes a closure the runtime calls once per
+//! attempt, each time with fresh clones of the arguments.
+//!
+//! ```text
+//! // Input:
+//! #[fate::supervised(restart = 3, backoff = "100ms")]
+//! fn fetch(url: &str, mut tries: Tries, (a, b): (u8, u8)) -> Result<Page, Error> { body }
+//!
+//! // Output:
+//! fn fetch(url: &str, tries: Tries, __fate_arg2: (u8, u8)) -> Result<Page, Error> {
+//!     ::fate::__private::worker_restarting(
+//!         "fetch",
+//!         ::fate::__private::RestartPolicy { times: 3, within: .., backoff: .., max_backoff: .. },
+//!         move || -> Result<Page, Error> {
+//!             let url = ::core::clone::Clone::clone(&url);
+//!             let mut tries = ::core::clone::Clone::clone(&tries);
+//!             let __fate_arg2 = ::core::clone::Clone::clone(&__fate_arg2);
+//!             let (a, b) = __fate_arg2;
+//!             ...body's statements
+//!         },
+//!         |__fate_out| ::fate::__private::probe!(__fate_out),
+//!     )
+//! }
+//! ```
+//!
+//! Each clone is spanned on its argument, so a type that is not `Clone` is reported
+//! there. A `&mut T` argument is reborrowed instead (`let x = &mut *x;`), and `self`
+//! (by reference) is used as it is.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::Type;
+use syn::spanned::Spanned;
+
+use super::private_ident;
+use crate::args::Args;
+use crate::signature::{FnArg, Pat, Signature};
+
+/// How long `within` is when it is not set.
+const DEFAULT_WITHIN_MS: u64 = 5000;
+
+/// The `RestartPolicy` the options describe.
+pub(super) fn policy(args: &Args, krate: &TokenStream) -> TokenStream {
+    let restart = args.restart.as_ref().expect("only called with `restart`");
+    let times = proc_macro2::Literal::u32_unsuffixed(restart.times);
+    let millis = |ms: u64| {
+        let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+        quote!(::core::time::Duration::from_millis(#ms))
+    };
+    let within = millis(args.within.as_ref().map_or(DEFAULT_WITHIN_MS, |w| w.millis));
+    let backoff = millis(args.backoff.as_ref().map_or(0, |b| b.millis));
+    let max_backoff = match &args.max_backoff {
+        Some(max) => millis(max.millis),
+        None => quote!(#krate::__private::DEFAULT_MAX_BACKOFF),
+    };
+    quote! {
+        #krate::__private::RestartPolicy {
+            times: #times,
+            within: #within,
+            backoff: #backoff,
+            max_backoff: #max_backoff,
+        }
+    }
+}
+
+/// Rewrites the signature for a body that runs more than once, and returns the
+/// statements that open each attempt: a clone of every argument bound by name (a
+/// pattern argument is renamed `__fate_argN` in the signature first, cloned, then
+/// destructured), so that each attempt starts from the arguments the caller passed.
+pub(super) fn clone_arguments(sig: &mut Signature) -> TokenStream {
+    let mut clones = TokenStream::new();
+    let mut destructured = TokenStream::new();
+    for (index, input) in sig.inputs.iter_mut().enumerate() {
+        let FnArg::Typed(typed) = input else {
+            // `&self` or `&mut self`: captured by the closure, used by every attempt.
+            continue;
+        };
+        if let Pat::Other(pattern) = &typed.pat {
+            if pattern.to_string() == "_" {
+                continue;
+            }
+            let arg = private_ident(&format!("__fate_arg{index}"));
+            let original = std::mem::replace(&mut typed.pat, Pat::binding(arg.clone()));
+            destructured.extend(quote!(let #original = #arg;));
+        }
+        let Pat::Binding { mutability, ident } = &mut typed.pat else {
+            unreachable!("renamed above");
+        };
+        // The clone is the attempt's to change; the caller's value is not.
+        let mutability = mutability.take();
+        let ty = &typed.ty;
+        let value = match &**ty {
+            Type::Reference(reference) if reference.mutability.is_some() => {
+                quote_spanned!(ty.span()=> &mut *#ident)
+            }
+            _ => quote_spanned!(ty.span()=> ::core::clone::Clone::clone(&#ident)),
+        };
+        clones.extend(quote!(let #mutability #ident = #value;));
+    }
+    clones.extend(destructured);
+    clones
+}
