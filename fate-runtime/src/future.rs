@@ -154,7 +154,7 @@ impl<F: Future> SupervisedFuture<'_, F> {
     fn report_without_frame(&self, payload: &(dyn Any + Send)) {
         if let Some(counter) = &self.counter {
             let capture = Capture::from_payload(Some(payload));
-            worker::record(counter.root(), capture.to_failure(self.name));
+            let _ = worker::record(counter.root(), capture.to_failure(self.name));
         }
     }
 

@@ -273,6 +273,65 @@ fn loom_a_released_panic_is_printed_before_the_report_ends_the_process() {
     });
 }
 
+/// What became of a panic a restarting worker tried to take back.
+#[derive(Debug, PartialEq, Eq)]
+enum Taken {
+    /// `finish` took it first: it is in the report.
+    ByFinish,
+    /// Taken back and noted as a restart before the root decided.
+    Restarted,
+    /// Taken back, then handed on (the root decided in between): reported, or too
+    /// late for the report and printed.
+    HandedOn(Recorded),
+}
+
+/// `restart = N` as `restart.rs` runs it, against the root ending: the loop takes the
+/// held panic back (`release_caught`), then notes the restart (`note_restart`), and
+/// hands the panic on if the root decided in between (`fail`, printing it when that
+/// is too late). Whatever the order, the panic is exactly one of: in the report,
+/// restarted (no failure), or printed after the report.
+#[test]
+fn loom_a_panic_taken_back_for_a_restart_is_restarted_reported_or_printed_once() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let capture = panic_capture("flaky");
+        assert!(root.hold(&capture));
+        let seq = capture.seq;
+        let restarter = {
+            let root = root.clone();
+            thread::spawn(move || match root.release_caught(seq) {
+                None => Taken::ByFinish,
+                Some(capture) => {
+                    let failure = capture.to_failure(WorkerName::Named("flaky"));
+                    if root.note_restart(WorkerName::Named("flaky"), &failure) {
+                        Taken::Restarted
+                    } else {
+                        Taken::HandedOn(root.fail(failure))
+                    }
+                }
+            })
+        };
+        let timer = {
+            let root = root.clone();
+            thread::spawn(move || root.advance_clock(UNWIND_PATIENCE))
+        };
+        root.await_held(UNWIND_PATIENCE, &[]);
+        let outcome = won(root.finish());
+        timer.join().unwrap();
+        let taken = restarter.join().unwrap();
+        match taken {
+            Taken::ByFinish => {
+                assert_eq!(outcome.map(|e| e.worker().to_owned()), Some("flaky".into()))
+            }
+            Taken::Restarted => assert!(outcome.is_none(), "restarted and reported"),
+            // Decided without it: printed by the loop, never in the report too.
+            Taken::HandedOn(Recorded::TooLate) => assert!(outcome.is_none()),
+            Taken::HandedOn(recorded) => panic!("handed on as {recorded:?} to a root that decided"),
+        }
+        root.end();
+    });
+}
+
 /// Two workers fail at once: exactly one is the first failure, the other is counted,
 /// and the root waiting for a failure wakes.
 #[test]

@@ -25,7 +25,7 @@ use crate::cancel;
 use crate::context::{self, Formatting, Frame};
 use crate::outcome::ErrorRef;
 use crate::report::{next_seq, payload_message, Capture, Failure, Resolution};
-use crate::root::{DisplayDuration, Root};
+use crate::root::{DisplayDuration, Recorded, Root};
 use crate::stderr;
 use crate::sync::Arc;
 use crate::timer;
@@ -301,14 +301,16 @@ fn take_panic(
 }
 
 /// A panic the loop took back and then did not restart after all (the root was
-/// cancelled meanwhile): reported as the failure it is, and marked so that its
-/// unwinding out of the frame is not reported twice.
+/// cancelled, or decided its outcome, meanwhile): reported as the failure it is, and
+/// marked so that its unwinding out of the frame is not reported twice. Too late for
+/// the root's report, it is printed as Rust prints a panic, like any panic after the
+/// report.
 fn hand_on_taken_panic(root: &Arc<Root>, frame: &Frame, capture: &Capture) {
     capture.set_resolution(Resolution::Reported);
-    crate::worker::record(
-        root,
-        capture.to_failure(capture.worker.unwrap_or(frame.name)),
-    );
+    let failure = capture.to_failure(capture.worker.unwrap_or(frame.name));
+    if crate::worker::record(root, failure) == Recorded::TooLate {
+        stderr::print(&capture.render_like_default_hook());
+    }
 }
 
 /// Drops a panic's payload, whose own `Drop` may panic too.

@@ -118,7 +118,9 @@ pub(crate) fn report_returned(
             seq,
             returned,
         }),
-        None => record(root, returned.to_failure(worker, seq)),
+        None => {
+            let _ = record(root, returned.to_failure(worker, seq));
+        }
     }
 }
 
@@ -165,7 +167,7 @@ pub(crate) fn escaped(entered: &Entered, payload: Option<&(dyn Any + Send)>, unw
     };
     capture.set_resolution(crate::report::Resolution::Reported);
     let worker = capture.worker.unwrap_or(entered.frame.name);
-    record(&root, capture.to_failure(worker));
+    let _ = record(&root, capture.to_failure(worker));
 }
 
 /// A panic that reached `root`'s code outside any of its frames (an executor's own,
@@ -178,15 +180,17 @@ pub(crate) fn report_uncovered(root: &Root, name: WorkerName, payload: &(dyn Any
         Reraised::Unknown => Arc::new(Capture::from_payload(Some(payload))),
     };
     capture.set_resolution(crate::report::Resolution::Reported);
-    record(root, capture.to_failure(capture.worker.unwrap_or(name)));
+    let _ = record(root, capture.to_failure(capture.worker.unwrap_or(name)));
 }
 
 /// Records a failure with `root`; for a `main` root with no grace period, the thread
 /// that records the first failure then ends the process.
-pub(crate) fn record(root: &Root, failure: Failure) {
-    if root.fail(failure) == Recorded::First && root.ends_at_first_failure() {
+pub(crate) fn record(root: &Root, failure: Failure) -> Recorded {
+    let recorded = root.fail(failure);
+    if recorded == Recorded::First && root.ends_at_first_failure() {
         ending::end_at_first_failure(root);
     }
+    recorded
 }
 
 fn record_held(root: &Root, seq: u64) {
