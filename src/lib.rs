@@ -316,6 +316,48 @@
 //!   if its body had returned (`main` exits 0). Called from another thread, a body still
 //!   blocked when the grace period is over is cut off, with status 0.
 //!
+//! # Restarts: `restart = N`
+//!
+//! ```no_run
+//! #[derive(Clone)]
+//! struct Feed {
+//!     url: String,
+//! }
+//!
+//! #[fate::supervised(restart = 3, within = "10s", backoff = "50ms")]
+//! fn poll_feed(feed: Feed) -> Result<usize, std::io::Error> {
+//!     # let _ = feed.url;
+//!     // ... connect, read, return Err(..) when the server drops the connection
+//!     # Ok(0)
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! A worker with `restart = N` is **called again when it fails** (a panic, or an `Err`
+//! escaping it), in place, and the caller sees only the last attempt's outcome:
+//!
+//! - **Arguments**: each attempt gets clones of the arguments the caller passed (an
+//!   argument that is not `Clone` is a compile error at that argument); a `&mut T`
+//!   argument is reborrowed, `&self` and `&mut self` are used again. A method taking
+//!   `self` by value cannot restart, nor can an `async fn` taking `&mut` arguments.
+//! - **Budget**: at most `N` restarts within any `within` (default 5 s), as Erlang/OTP's
+//!   intensity and period. When the budget is spent, the failure escalates as usual
+//!   (it fails the root, or its supervised caller's call), and its report says
+//!   "restarted N times in .. s before this failure", listing them ([`Error::restarts`]).
+//! - **Backoff**: `backoff = ".."` (default 0) before the first restart, doubling for
+//!   each further one within `within`, up to `max_backoff` (default 30 s). The wait ends
+//!   at once when the root is cancelled, and cancellation stops restarting: the last
+//!   failure is then handed on as it is.
+//! - **Each restart** is one line on stderr (``fate: worker `poll_feed` failed: ..;
+//!   restarting `poll_feed` (1 of 3 within 10s) in 50ms``); the panic behind it is not
+//!   printed as well. A failure of a supervised call inside the worker restarts the
+//!   worker too (the line names the call it came from).
+//! - `async fn` workers restart the same way: each attempt is a new future, made from
+//!   fresh clones, and the backoff is fate's own timer (no executor needed).
+//! - Not with `#[track_caller]`, nor a sync worker returning `impl Trait`, nor on
+//!   `main` (a process is restarted by its own supervisor: systemd, Kubernetes). Under
+//!   `panic = "abort"` a panic cannot be restarted (nothing unwinds); an `Err` can.
+//!
 //! # Guarantees and limits
 //!
 //! What fate promises:

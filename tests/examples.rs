@@ -122,3 +122,53 @@ fn scope_example_returns_the_consumers_report_once_the_producer_stopped() {
         )
         .check(output.elapsed < PROMPT, "it did not end promptly");
 }
+
+#[test]
+fn restart_example_restarts_twice_then_succeeds() {
+    let output = run(&example("restart"), &[]);
+    output
+        .check(output.status.code() == Some(0), "the status is not 0")
+        .check(
+            output.stdout == "read 42 items\n",
+            "the third attempt did not succeed",
+        )
+        .check(
+            output.stderr
+                == "fate: worker `poll_feed` failed: feed.example dropped connection 1; \
+                    restarting `poll_feed` (1 of 3 within 10s) in 50ms\n\
+                    fate: worker `poll_feed` failed: feed.example dropped connection 2; \
+                    restarting `poll_feed` (2 of 3 within 10s) in 100ms\n",
+            "stderr is not exactly the two restart notices",
+        );
+}
+
+#[test]
+fn restart_example_ends_with_the_report_once_the_budget_is_spent() {
+    let output = run(&example("restart"), &["always".as_ref()]);
+    output
+        .check(output.status.code() == Some(1), "the status is not 1")
+        .check(
+            output.count("restarting `poll_feed`") == 3,
+            "not three restarts",
+        )
+        .check(output.count("Error:") == 1, "not exactly one report")
+        .check(
+            output
+                .stderr
+                .contains("Error: worker `poll_feed` failed: feed.example dropped connection 4\n"),
+            "the report does not name the fourth attempt's failure",
+        )
+        .check(
+            output.stderr.contains("restarted 3 times in 0.")
+                && output.stderr.contains(
+                    "    1: worker `poll_feed` failed: feed.example dropped connection 1\n    \
+                     2: worker `poll_feed` failed: feed.example dropped connection 2\n    \
+                     3: worker `poll_feed` failed: feed.example dropped connection 3",
+                ),
+            "the report does not list the three restarts",
+        )
+        .check(
+            output.elapsed < Duration::from_secs(5),
+            "it did not end promptly",
+        );
+}
