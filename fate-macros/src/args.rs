@@ -23,7 +23,7 @@ impl Attribute {
         match self {
             Attribute::Supervised => {
                 "`name = \"...\"`, `restart = N` (with `within`, `backoff`, `max_backoff`), \
-                 `grace = \"...\"`, `wait`, `all_panics` or `crate = \"...\"`"
+                 `critical = false`, `grace = \"...\"`, `wait`, `all_panics` or `crate = \"...\"`"
             }
             Attribute::Test => {
                 "`grace = \"...\"`, `wait`, `timeout = \"...\"`, `all_panics` or `crate = \"...\"`"
@@ -50,6 +50,23 @@ pub(crate) struct Args {
     pub(crate) within: Option<Grace>,
     pub(crate) backoff: Option<Grace>,
     pub(crate) max_backoff: Option<Grace>,
+    /// `critical = false` (or `true`, the default).
+    pub(crate) critical: Option<Critical>,
+}
+
+impl Args {
+    /// `critical = false`.
+    pub(crate) fn not_critical(&self) -> bool {
+        self.critical
+            .as_ref()
+            .is_some_and(|critical| !critical.value)
+    }
+}
+
+/// `critical = ..`.
+pub(crate) struct Critical {
+    pub(crate) option: TokenStream,
+    pub(crate) value: bool,
 }
 
 /// `restart = N`.
@@ -302,6 +319,34 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                 times,
             };
             if args.restart.replace(restart).is_some() {
+                return Err(duplicate());
+            }
+        }
+        "critical" => {
+            if attribute == Attribute::Test {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`critical` is an option of a worker, `#[fate::supervised(critical = false)]`",
+                ));
+            }
+            let Some(value) = value else {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`critical` needs a value: `critical = false` reports the worker's failures \
+                     without failing its root",
+                ));
+            };
+            let lit = syn::parse2::<syn::LitBool>(unwrap_none_group(value)).map_err(|_| {
+                syn::Error::new(
+                    value.span(),
+                    "expected `true` or `false`, as in `critical = false`",
+                )
+            })?;
+            let critical = Critical {
+                option: whole,
+                value: lit.value,
+            };
+            if args.critical.replace(critical).is_some() {
                 return Err(duplicate());
             }
         }

@@ -102,6 +102,13 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
         }
     }
     if role == Role::Root {
+        if let Some(critical) = &args.critical {
+            errors.push(spanned(
+                &critical.option,
+                "`critical` is an option of workers: `main` is the root, and its failures are \
+                 the program's",
+            ));
+        }
         if let Some(restart) = &args.restart {
             errors.push(spanned(
                 &restart.option,

@@ -8,7 +8,9 @@
 //! pool that aborts, print a panic message) can cut the report short.
 
 use std::panic::{self, AssertUnwindSafe};
+use std::time::Instant;
 
+use crate::alerts;
 use crate::context::{self, Formatting};
 use crate::report::{Error, Failure};
 use crate::root::{Finish, Root, RootKind, UNWIND_PATIENCE};
@@ -39,7 +41,15 @@ fn render(root: &Root, error: Error) -> String {
 fn end_process(root: &Root, error: Error, gate: stderr::Gate) -> ! {
     stderr::write_raw(&render(root, error));
     drop(gate);
+    before_exit(root);
     std::process::exit(1)
+}
+
+/// The process is about to end: the failure hooks get the calls about the failures so
+/// far (the one that ends it, restarts, non-critical ones), within what is left of
+/// the grace period, or [`alerts::WITHOUT_GRACE`] when there is none.
+pub(crate) fn before_exit(root: &Root) {
+    alerts::drain(Instant::now() + root.grace_left().unwrap_or(alerts::WITHOUT_GRACE));
 }
 
 /// Decides the outcome of a `main` root: with a failure, the report is printed and the

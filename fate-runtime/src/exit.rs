@@ -22,7 +22,7 @@ use crate::hook;
 use crate::report::{Capture, Error, WorkerName};
 use crate::root::{AfterBody, BodyEnd, MainBody, Root, RootKind, UNWIND_PATIENCE};
 use crate::sync::Arc;
-use crate::worker::{self, Unwinds};
+use crate::worker::{self, Criticality, Unwinds};
 
 /// The options of `#[supervised]` on `main`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -139,6 +139,7 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
     if ending::finish_main(&root).is_none() {
         ending::park_forever();
     }
+    ending::before_exit(&root);
     context::restore_own_root(own);
     drop(catch_all);
     drop(process_root);
@@ -174,6 +175,7 @@ fn watch(root: &Root) {
     }
     root.await_held(UNWIND_PATIENCE, &[]);
     if ending::finish_main(root).is_some() {
+        ending::before_exit(root);
         std::process::exit(0);
     }
 }
@@ -192,7 +194,12 @@ pub async fn main_body_future<F: Future>(body: F) -> F::Output {
                 poll
             }
             Err(payload) => {
-                worker::escaped(&entered, Some(&*payload), Unwinds::On);
+                worker::escaped(
+                    &entered,
+                    Criticality::Critical,
+                    Some(&*payload),
+                    Unwinds::On,
+                );
                 context::leave(entered, Leaving::Unwinding);
                 panic::resume_unwind(payload)
             }

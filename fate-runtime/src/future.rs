@@ -32,11 +32,12 @@ use crate::outcome::ErrorRef;
 use crate::report::{Capture, WorkerName};
 use crate::root::Counter;
 use crate::sync::Arc;
-use crate::worker::{self, Unwinds};
+use crate::worker::{self, Criticality, Unwinds};
 
 /// Wraps `future` as the worker `name`; `inspect` finds an `Err` in its output.
 pub(crate) fn supervise<F: Future>(
     name: WorkerName,
+    criticality: Criticality,
     future: F,
     inspect: impl for<'a> FnOnce(&'a F::Output) -> Option<ErrorRef<'a>>,
 ) -> impl Future<Output = F::Output> {
@@ -50,6 +51,7 @@ pub(crate) fn supervise<F: Future>(
             future: pin!(Some(future)),
             counter: Some(counter),
             name,
+            criticality,
             owner,
             entered: false,
         };
@@ -69,6 +71,7 @@ struct SupervisedFuture<'a, F: Future> {
     /// as running. `None` only while lent to the polling thread.
     counter: Option<Arc<Counter>>,
     name: WorkerName,
+    criticality: Criticality,
     /// The future's identity across polls (see [`context::new_future`]).
     owner: u64,
     /// Counted as running (from its first poll).
@@ -124,7 +127,12 @@ impl<F: Future> SupervisedFuture<'_, F> {
             Ok(None) => unreachable!("checked above"),
             Err(payload) => {
                 match &poll {
-                    Some(poll) => worker::escaped(&poll.entered, Some(&*payload), Unwinds::On),
+                    Some(poll) => worker::escaped(
+                        &poll.entered,
+                        self.criticality,
+                        Some(&*payload),
+                        Unwinds::On,
+                    ),
                     None => self.report_without_frame(&*payload),
                 }
                 if let Some(poll) = poll {
@@ -141,7 +149,9 @@ impl<F: Future> SupervisedFuture<'_, F> {
         let future = &mut self.future;
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
             match entered {
-                Some(entered) => worker::escaped(entered, Some(&*payload), Unwinds::Stops),
+                Some(entered) => {
+                    worker::escaped(entered, self.criticality, Some(&*payload), Unwinds::Stops)
+                }
                 None => self.report_without_frame(&*payload),
             }
             // The payload's own `Drop` may panic too; the failure is reported already.
@@ -172,7 +182,14 @@ impl<F: Future> SupervisedFuture<'_, F> {
             return;
         }
         let returned = context::formatting(Formatting::ErrorOf(self.name), || error.to_returned());
-        worker::report_returned(root, self.name, self.owner(), encloser, returned);
+        worker::report_returned(
+            root,
+            self.name,
+            self.owner(),
+            encloser,
+            self.criticality,
+            returned,
+        );
     }
 }
 

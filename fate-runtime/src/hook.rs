@@ -21,6 +21,7 @@ use std::sync::Mutex;
 
 use once_cell::sync::OnceCell;
 
+use crate::alerts;
 use crate::context::{self, Formatting};
 use crate::ending;
 use crate::report::WorkerName;
@@ -79,6 +80,10 @@ fn hook(info: &PanicHookInfo<'_>) {
     let Some(installed) = INSTALLED.get() else {
         return;
     };
+    if alerts::calling_a_hook() {
+        // A failure hook's panic: fate catches it and notes it once, itself.
+        return;
+    }
     if !root::any_alive() {
         (installed.previous)(info);
         return;

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod alerts;
 mod cancel;
 mod clock;
 mod context;
@@ -42,8 +43,9 @@ mod loom_models;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use alerts::on_failure;
 pub use cancel::{cancel, cancelled, is_cancelled, wait_cancelled, Cancelled};
-pub use report::{Error, FailureKind, Location};
+pub use report::{Disposition, Error, FailureKind, Location};
 pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use supervisor::Supervisor;
 pub use worker::spawn;

@@ -8,7 +8,7 @@ use std::future::Future;
 
 use crate::report::WorkerName;
 use crate::worker;
-pub use crate::worker::Guard;
+pub use crate::worker::{Criticality, Guard};
 
 pub use crate::exit::{main_body_future, run_main, MainOptions, MainOutput};
 pub use crate::outcome::ErrorRef;
@@ -29,7 +29,35 @@ pub fn worker<R>(
     body: impl FnOnce() -> R,
     inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
-    worker::run(WorkerName::Named(name), body, inspect)
+    worker::run(
+        WorkerName::Named(name),
+        Criticality::Critical,
+        body,
+        inspect,
+    )
+}
+
+/// A supervised call whose value is never an error (no return type, `()`, `!`).
+#[inline]
+pub fn worker_plain<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
+    worker::run(WorkerName::Named(name), Criticality::Critical, body, |_| {
+        None
+    })
+}
+
+/// A supervised call of a `critical = false` worker.
+#[inline]
+pub fn worker_not_critical<R>(
+    name: &'static str,
+    body: impl FnOnce() -> R,
+    inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
+) -> R {
+    worker::run(
+        WorkerName::Named(name),
+        Criticality::NotCritical,
+        body,
+        inspect,
+    )
 }
 
 /// A supervised call with `restart = N`: `attempt` is the function's body as a
@@ -38,49 +66,29 @@ pub fn worker<R>(
 pub fn worker_restarting<R>(
     name: &'static str,
     policy: RestartPolicy,
+    criticality: Criticality,
     attempt: impl FnMut() -> R,
     inspect: impl for<'a> Fn(&'a R) -> Option<ErrorRef<'a>> + Copy,
 ) -> R {
     worker::run(
         WorkerName::Named(name),
+        criticality,
         || crate::restart::restarting(policy, attempt, inspect),
         inspect,
     )
-}
-
-/// A supervised `async fn` with `restart = N`: `make` clones the arguments and makes
-/// the body's `async` block, once per attempt.
-#[inline]
-pub fn worker_future_restarting<F: Future>(
-    name: &'static str,
-    policy: RestartPolicy,
-    make: impl FnMut() -> F,
-    inspect: impl for<'a> Fn(&'a F::Output) -> Option<ErrorRef<'a>> + Copy,
-) -> impl Future<Output = F::Output> {
-    crate::future::supervise(
-        WorkerName::Named(name),
-        crate::restart::restarting_future(policy, make, inspect),
-        inspect,
-    )
-}
-
-/// The `inspect` of a worker whose value is never an error.
-#[inline]
-pub fn never_an_error<R>(_: &R) -> Option<ErrorRef<'_>> {
-    None
-}
-
-/// A supervised call whose value is never an error (no return type, `()`, `!`).
-#[inline]
-pub fn worker_plain<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
-    worker::run(WorkerName::Named(name), body, |_| None)
 }
 
 /// A supervised call that returns `impl Trait`, as a guard bound first in the
 /// function's body, which stays where it is.
 #[inline]
 pub fn enter(name: &'static str) -> Guard {
-    Guard::enter(WorkerName::Named(name))
+    Guard::enter(WorkerName::Named(name), Criticality::Critical)
+}
+
+/// [`enter`] for a `critical = false` worker.
+#[inline]
+pub fn enter_not_critical(name: &'static str) -> Guard {
+    Guard::enter(WorkerName::Named(name), Criticality::NotCritical)
 }
 
 /// A supervised `async fn`: `future` is the function's body as an `async` block,
@@ -91,7 +99,12 @@ pub fn worker_future<F: Future>(
     future: F,
     inspect: impl for<'a> FnOnce(&'a F::Output) -> Option<ErrorRef<'a>>,
 ) -> impl Future<Output = F::Output> {
-    crate::future::supervise(WorkerName::Named(name), future, inspect)
+    crate::future::supervise(
+        WorkerName::Named(name),
+        Criticality::Critical,
+        future,
+        inspect,
+    )
 }
 
 /// A supervised `async fn` whose output is never an error.
@@ -100,7 +113,51 @@ pub fn worker_future_plain<F: Future>(
     name: &'static str,
     future: F,
 ) -> impl Future<Output = F::Output> {
-    crate::future::supervise(WorkerName::Named(name), future, |_| None)
+    crate::future::supervise(
+        WorkerName::Named(name),
+        Criticality::Critical,
+        future,
+        |_| None,
+    )
+}
+
+/// A supervised `async fn` of a `critical = false` worker.
+#[inline]
+pub fn worker_future_not_critical<F: Future>(
+    name: &'static str,
+    future: F,
+    inspect: impl for<'a> FnOnce(&'a F::Output) -> Option<ErrorRef<'a>>,
+) -> impl Future<Output = F::Output> {
+    crate::future::supervise(
+        WorkerName::Named(name),
+        Criticality::NotCritical,
+        future,
+        inspect,
+    )
+}
+
+/// A supervised `async fn` with `restart = N`: `make` clones the arguments and makes
+/// the body's `async` block, once per attempt.
+#[inline]
+pub fn worker_future_restarting<F: Future>(
+    name: &'static str,
+    policy: RestartPolicy,
+    criticality: Criticality,
+    make: impl FnMut() -> F,
+    inspect: impl for<'a> Fn(&'a F::Output) -> Option<ErrorRef<'a>> + Copy,
+) -> impl Future<Output = F::Output> {
+    crate::future::supervise(
+        WorkerName::Named(name),
+        criticality,
+        crate::restart::restarting_future(policy, make, inspect),
+        inspect,
+    )
+}
+
+/// The `inspect` of a worker whose value is never an error.
+#[inline]
+pub fn never_an_error<R>(_: &R) -> Option<ErrorRef<'_>> {
+    None
 }
 
 /// A value of any type, for a `return` that never runs: generated `async` blocks start

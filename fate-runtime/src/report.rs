@@ -233,7 +233,7 @@ pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// One failure of one worker, as the runtime records it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Failure {
     /// When it happened, in the order of the process's failures (see [`next_seq`]):
     /// the report is built from the lowest, whatever order failures reach the root in.
@@ -348,20 +348,31 @@ struct Inner {
     others: usize,
     /// The restarts (`restart = N`) the failing worker had before this failure.
     restarts: Restarts,
+    /// The failures of `critical = false` workers before it.
+    not_critical: Listed,
+    disposition: Disposition,
     /// `first.chain` as linked errors, so that `source()` can lend them out.
     chain: Option<ChainLink>,
 }
 
 impl Error {
     pub(crate) fn new(first: Failure, listed: Vec<Failure>, others: usize) -> Self {
-        Error::with_restarts(first, listed, others, Restarts::default())
+        Error::with_history(
+            first,
+            listed,
+            others,
+            Restarts::default(),
+            Listed::default(),
+        )
     }
 
-    pub(crate) fn with_restarts(
+    /// A root's report, with what came before its first failure.
+    pub(crate) fn with_history(
         first: Failure,
         listed: Vec<Failure>,
         others: usize,
         restarts: Restarts,
+        not_critical: Listed,
     ) -> Self {
         let chain = ChainLink::build(&first.chain);
         Error {
@@ -370,6 +381,24 @@ impl Error {
                 listed,
                 others,
                 restarts,
+                not_critical,
+                disposition: Disposition::FailedRoot,
+                chain,
+            }),
+        }
+    }
+
+    /// One failure as a failure hook sees it: alone, with what fate did with it.
+    pub(crate) fn for_hook(failure: Failure, disposition: Disposition) -> Self {
+        let chain = ChainLink::build(&failure.chain);
+        Error {
+            inner: Arc::new(Inner {
+                first: failure,
+                listed: Vec::new(),
+                others: 0,
+                restarts: Restarts::default(),
+                not_critical: Listed::default(),
+                disposition,
                 chain,
             }),
         }
@@ -422,10 +451,57 @@ impl Error {
         self.inner.others
     }
 
+    /// What fate did with this failure: for the report a root makes, always
+    /// [`Disposition::FailedRoot`]; a failure hook ([`on_failure`](crate::on_failure))
+    /// sees every failure, restarted and not critical ones included.
+    pub fn disposition(&self) -> Disposition {
+        self.inner.disposition
+    }
+
     /// How many times the failing worker was restarted (`restart = N`) before this
     /// failure, which came when its budget was spent (or its root was cancelled).
     pub fn restarts(&self) -> usize {
         self.inner.restarts.count
+    }
+}
+
+/// What fate did with a failure: what a failure hook ([`on_failure`](crate::on_failure))
+/// needs to know besides the failure itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// The first failure of its root: it failed the root, which is cancelled and ends
+    /// with it (`main` reports it, [`Supervisor::run`](crate::Supervisor::run) returns
+    /// it).
+    FailedRoot,
+    /// A failure of a root that had failed already (counted in its report, if the
+    /// report was not made yet).
+    Later,
+    /// Restarted by `restart = N`: this failure led to restart number `restart` of at
+    /// most `of` within the window.
+    Restarted {
+        /// Which restart of the window this is (1 for the first).
+        restart: u32,
+        /// The `N` of `restart = N`.
+        of: u32,
+    },
+    /// A failure of a `critical = false` worker: reported, and its root goes on.
+    NotCritical,
+}
+
+/// Summaries of failures, the first few kept and the rest counted.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Listed {
+    pub(crate) count: usize,
+    pub(crate) listed: Vec<String>,
+}
+
+impl Listed {
+    pub(crate) fn push(&mut self, summary: String) {
+        self.count += 1;
+        if self.listed.len() < LISTED_OTHERS {
+            self.listed.push(summary);
+        }
     }
 }
 
@@ -492,6 +568,21 @@ impl fmt::Debug for Error {
                 write!(f, "\n    {}: {summary}", i + 1)?;
             }
             if restarts.count > restarts.listed.len() {
+                write!(f, "\n    ...")?;
+            }
+        }
+        let not_critical = &self.inner.not_critical;
+        if not_critical.count > 0 {
+            let plural = if not_critical.count == 1 { "" } else { "s" };
+            write!(
+                f,
+                "\n\nbefore it, {} failure{plural} of workers that are not critical:",
+                not_critical.count
+            )?;
+            for summary in &not_critical.listed {
+                write!(f, "\n    {summary}")?;
+            }
+            if not_critical.count > not_critical.listed.len() {
                 write!(f, "\n    ...")?;
             }
         }

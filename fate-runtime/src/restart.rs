@@ -21,10 +21,11 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use crate::alerts;
 use crate::cancel;
 use crate::context::{self, Formatting, Frame};
 use crate::outcome::ErrorRef;
-use crate::report::{next_seq, payload_message, Capture, Failure, Resolution};
+use crate::report::{next_seq, payload_message, Capture, Disposition, Error, Failure, Resolution};
 use crate::root::{DisplayDuration, Recorded, Root};
 use crate::stderr;
 use crate::sync::Arc;
@@ -254,6 +255,13 @@ fn consider(root: &Arc<Root>, frame: &Frame, budget: &mut Budget, failure: &Fail
     };
     if !root.note_restart(frame.name, failure) {
         return Next::HandOn;
+    }
+    if alerts::wanted() {
+        let disposition = Disposition::Restarted {
+            restart: number,
+            of: budget.policy.times,
+        };
+        alerts::queue(Error::for_hook(failure.clone(), disposition));
     }
     let after = if backoff.is_zero() {
         String::new()

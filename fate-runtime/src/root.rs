@@ -19,8 +19,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize as StdAtomicUsize, Ordering as St
 use std::task::Waker;
 use std::time::Duration;
 
+use crate::alerts;
 use crate::clock::Clock;
-use crate::report::{Capture, Error, Failure, FailureKind, Restarts, WorkerName, LISTED_OTHERS};
+use crate::report::{
+    Capture, Disposition, Error, Failure, FailureKind, Listed, Restarts, WorkerName, LISTED_OTHERS,
+};
 use crate::stderr;
 use crate::sync::{fence, lock, Arc, AtomicBool, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering};
 
@@ -138,6 +141,8 @@ struct State {
     /// [`KEPT_RESTARTS`]; the rest are counted).
     restarts: Vec<Restarted>,
     restarts_dropped: usize,
+    /// The failures of `critical = false` workers, for the report.
+    not_critical: Listed,
 }
 
 /// A failure a worker's restart policy handled.
@@ -240,6 +245,7 @@ impl Root {
                 held: Vec::new(),
                 restarts: Vec::new(),
                 restarts_dropped: 0,
+                not_critical: Listed::default(),
             }),
             changed: Condvar::new(),
             clock: Clock::new(),
@@ -457,6 +463,20 @@ impl Root {
     }
 
     fn record_locked(&self, state: &mut State, failure: Failure) -> Recorded {
+        // For the failure hooks (only when there are some: the clone costs).
+        let for_hooks = alerts::wanted().then(|| failure.clone());
+        let recorded = self.record_locked_for_report(state, failure);
+        if let Some(failure) = for_hooks {
+            let disposition = match recorded {
+                Recorded::First => Disposition::FailedRoot,
+                Recorded::Later | Recorded::TooLate => Disposition::Later,
+            };
+            alerts::queue(Error::for_hook(failure, disposition));
+        }
+        recorded
+    }
+
+    fn record_locked_for_report(&self, state: &mut State, failure: Failure) -> Recorded {
         if !matches!(state.phase, Phase::Running | Phase::Failed) {
             return Recorded::TooLate;
         }
@@ -580,11 +600,13 @@ impl Root {
         let now = self.clock.now();
         let error = state.first.take().map(|first| {
             let restarts = restarts_before(&state, &first, now);
-            Error::with_restarts(
+            let not_critical = std::mem::take(&mut state.not_critical);
+            Error::with_history(
                 first,
                 std::mem::take(&mut state.listed),
                 state.others,
                 restarts,
+                not_critical,
             )
         });
         if error.is_some() && matches!(self.kind, RootKind::Main { .. }) {
@@ -619,6 +641,25 @@ impl Root {
             state.restarts_dropped += 1;
         }
         true
+    }
+
+    /// A `critical = false` worker failed: kept for the report, if the root makes one.
+    pub(crate) fn note_not_critical(&self, failure: &Failure) {
+        let mut state = lock(&self.state);
+        if matches!(state.phase, Phase::Running | Phase::Failed) {
+            state.not_critical.push(failure.summary_line());
+        }
+    }
+
+    /// What is left of the grace period, counted from the cancellation; `None` when
+    /// the root has no grace period.
+    pub(crate) fn grace_left(&self) -> Option<Duration> {
+        if self.grace.is_zero() {
+            return None;
+        }
+        let cancelled_at = lock(&self.state).cancelled_at?;
+        let ends = cancelled_at.saturating_add(self.grace);
+        Some(ends.saturating_sub(self.clock.now()))
     }
 
     /// The root is gone: threads may forget it.

@@ -18,19 +18,34 @@ use std::any::Any;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
+use crate::alerts;
 use crate::context::{self, Entered, Formatting, Frame, FrameKind, Leaving, PassedUp};
 use crate::ending;
 use crate::hook::{self, Reraised};
 use crate::outcome::ErrorRef;
-use crate::report::{next_seq, payload_message, Capture, ErrorText, Failure, WorkerName};
+use crate::report::{
+    next_seq, payload_message, Capture, Disposition, Error, ErrorText, Failure, WorkerName,
+};
 use crate::root::{Recorded, Root};
+use crate::stderr;
 use crate::sync::Arc;
+
+/// Whether a worker's failure fails its root (`critical = false` says it does not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Criticality {
+    /// The default: the worker's failure fails its root.
+    Critical,
+    /// `critical = false`: a failure escaping the worker (outermost: its thread's or
+    /// task's supervised function) is reported, and the root goes on.
+    NotCritical,
+}
 
 /// Runs a supervised call: `body` is the function's body, `inspect` finds an `Err`
 /// in its value.
 #[inline]
 pub(crate) fn run<R>(
     name: WorkerName,
+    criticality: Criticality,
     body: impl FnOnce() -> R,
     inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
@@ -41,13 +56,13 @@ pub(crate) fn run<R>(
     match panic::catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => {
             if let Some(error) = inspect(&value) {
-                returned_err(&entered, error);
+                returned_err(&entered, criticality, error);
             }
             context::leave(entered, Leaving::Normally);
             value
         }
         Err(payload) => {
-            escaped(&entered, Some(&*payload), Unwinds::On);
+            escaped(&entered, criticality, Some(&*payload), Unwinds::On);
             context::leave(entered, Leaving::Unwinding);
             panic::resume_unwind(payload)
         }
@@ -71,7 +86,12 @@ pub(crate) fn run_boundary<R>(
         }
         Err(payload) => {
             if let Some(entered) = entered {
-                escaped(&entered, Some(&*payload), Unwinds::On);
+                escaped(
+                    &entered,
+                    Criticality::Critical,
+                    Some(&*payload),
+                    Unwinds::On,
+                );
                 context::leave(entered, Leaving::Unwinding);
             }
             Err(payload)
@@ -82,7 +102,7 @@ pub(crate) fn run_boundary<R>(
 /// The `Err` that the call `entered` returned.
 #[cold]
 #[inline(never)]
-fn returned_err(entered: &Entered, error: ErrorRef<'_>) {
+fn returned_err(entered: &Entered, criticality: Criticality, error: ErrorRef<'_>) {
     context::touch();
     if cfg!(panic = "abort") && entered.enclosed {
         // The encloser may handle it, and nothing can catch a `Display` that panics
@@ -93,7 +113,14 @@ fn returned_err(entered: &Entered, error: ErrorRef<'_>) {
     let returned = context::formatting(Formatting::ErrorOf(name), || error.to_returned());
     let encloser = entered.outer.filter(|_| entered.enclosed);
     if let Some(root) = context::current_root() {
-        report_returned(&root, name, entered.frame.owner, encloser, returned);
+        report_returned(
+            &root,
+            name,
+            entered.frame.owner,
+            encloser,
+            criticality,
+            returned,
+        );
     }
 }
 
@@ -104,6 +131,7 @@ pub(crate) fn report_returned(
     name: WorkerName,
     owner: u64,
     encloser: Option<Frame>,
+    criticality: Criticality,
     returned: ErrorText,
 ) {
     // An `Err` an inner call passed up unchanged is that call's failure.
@@ -118,9 +146,33 @@ pub(crate) fn report_returned(
             seq,
             returned,
         }),
-        None => {
-            let _ = record(root, returned.to_failure(worker, seq));
+        None => handle(root, criticality, returned.to_failure(worker, seq)),
+    }
+}
+
+/// A failure that escaped its worker: recorded with the root, or, for a `critical =
+/// false` worker, reported without failing it.
+fn handle(root: &Root, criticality: Criticality, failure: Failure) {
+    match criticality {
+        Criticality::Critical => {
+            let _ = record(root, failure);
         }
+        Criticality::NotCritical => not_critical(root, failure),
+    }
+}
+
+/// A failure of a `critical = false` worker: noted for the root's report and for the
+/// failure hooks, and one line on stderr; the root goes on.
+#[cold]
+#[inline(never)]
+fn not_critical(root: &Root, failure: Failure) {
+    stderr::print(&format!(
+        "fate: {} (not critical: the program goes on)\n",
+        failure.summary_line()
+    ));
+    root.note_not_critical(&failure);
+    if alerts::wanted() {
+        alerts::queue(Error::for_hook(failure, Disposition::NotCritical));
     }
 }
 
@@ -139,7 +191,12 @@ pub(crate) enum Unwinds {
 /// a destructor sees the unwind (a guard).
 #[cold]
 #[inline(never)]
-pub(crate) fn escaped(entered: &Entered, payload: Option<&(dyn Any + Send)>, unwinds: Unwinds) {
+pub(crate) fn escaped(
+    entered: &Entered,
+    criticality: Criticality,
+    payload: Option<&(dyn Any + Send)>,
+    unwinds: Unwinds,
+) {
     let message = payload.map(payload_message);
     let held = context::take_unwinding(&entered.frame, message.as_deref());
     if entered.enclosed && unwinds == Unwinds::On {
@@ -149,7 +206,19 @@ pub(crate) fn escaped(entered: &Entered, payload: Option<&(dyn Any + Send)>, unw
         return;
     }
     if let Some(held) = held {
-        record_held(&held.root, held.capture.seq);
+        match criticality {
+            Criticality::Critical => record_held(&held.root, held.capture.seq),
+            // Taken back from the root (its outcome waits for no held panic), marked
+            // so that its unwinding on is not reported again. `None`: the root
+            // decided meanwhile, with this panic in its report.
+            Criticality::NotCritical => {
+                if let Some(capture) = held.root.release_caught(held.capture.seq) {
+                    capture.set_resolution(crate::report::Resolution::Reported);
+                    let worker = capture.worker.unwrap_or(entered.frame.name);
+                    not_critical(&held.root, capture.to_failure(worker));
+                }
+            }
+        }
         return;
     }
     // A panic the hook did not hold here: re-raised from elsewhere (`resume_unwind`
@@ -167,7 +236,7 @@ pub(crate) fn escaped(entered: &Entered, payload: Option<&(dyn Any + Send)>, unw
     };
     capture.set_resolution(crate::report::Resolution::Reported);
     let worker = capture.worker.unwrap_or(entered.frame.name);
-    let _ = record(&root, capture.to_failure(worker));
+    handle(&root, criticality, capture.to_failure(worker));
 }
 
 /// A panic that reached `root`'s code outside any of its frames (an executor's own,
@@ -207,6 +276,7 @@ pub struct Guard(Option<GuardState>);
 
 struct GuardState {
     entered: Entered,
+    criticality: Criticality,
     /// A worker called from a destructor during unwinding must not take that
     /// unwind for its own panic.
     panicking_at_entry: bool,
@@ -214,10 +284,11 @@ struct GuardState {
 
 impl Guard {
     #[inline]
-    pub(crate) fn enter(name: WorkerName) -> Self {
+    pub(crate) fn enter(name: WorkerName, criticality: Criticality) -> Self {
         Guard(
             context::enter(name, FrameKind::Call).map(|entered| GuardState {
                 entered,
+                criticality,
                 panicking_at_entry: std::thread::panicking(),
             }),
         )
@@ -231,7 +302,7 @@ impl Drop for Guard {
             return;
         };
         if std::thread::panicking() && !state.panicking_at_entry {
-            escaped(&state.entered, None, Unwinds::On);
+            escaped(&state.entered, state.criticality, None, Unwinds::On);
             context::leave(state.entered, Leaving::Unwinding);
         } else {
             context::leave(state.entered, Leaving::Normally);

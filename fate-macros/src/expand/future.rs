@@ -91,14 +91,24 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             let out = private_ident("__fate_out");
             quote!(|#out| #krate::__private::probe!(#out))
         };
+        let criticality = super::restart::criticality(args, krate);
         quote! {
             #krate::__private::worker_future_restarting(
                 #name,
                 #policy,
+                #criticality,
                 move || { #clones #future },
                 #inspect,
             )
         }
+    } else if args.not_critical() {
+        let inspect = if never_an_error {
+            quote!(#krate::__private::never_an_error)
+        } else {
+            let out = private_ident("__fate_out");
+            quote!(|#out| #krate::__private::probe!(#out))
+        };
+        quote!(#krate::__private::worker_future_not_critical(#name, #future, #inspect))
     } else if never_an_error {
         quote!(#krate::__private::worker_future_plain(#name, #future))
     } else {

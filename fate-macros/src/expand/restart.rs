@@ -63,6 +63,15 @@ pub(super) fn policy(args: &Args, krate: &TokenStream) -> TokenStream {
     }
 }
 
+/// The worker's `Criticality` (`critical = false`, or the default).
+pub(super) fn criticality(args: &Args, krate: &TokenStream) -> TokenStream {
+    if args.not_critical() {
+        quote!(#krate::__private::Criticality::NotCritical)
+    } else {
+        quote!(#krate::__private::Criticality::Critical)
+    }
+}
+
 /// Rewrites the signature for a body that runs more than once, and returns the
 /// statements that open each attempt: a clone of every argument bound by name (a
 /// pattern argument is renamed `__fate_argN` in the signature first, cloned, then

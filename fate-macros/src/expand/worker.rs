@@ -65,16 +65,26 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         let ty = types::closure_return_type(ty);
         let closure = quote!(move || #arrow #ty #body);
         let out = private_ident("__fate_out");
+        let worker = if args.not_critical() {
+            quote!(worker_not_critical)
+        } else {
+            quote!(worker)
+        };
         quote! {
-            #krate::__private::worker(#name, #closure, |#out| #krate::__private::probe!(#out))
+            #krate::__private::#worker(#name, #closure, |#out| #krate::__private::probe!(#out))
         }
     } else if returns_impl_trait(&sig.output) || item.has_track_caller() {
         // The body's statements go in the function's block, after the guard (a nested
         // block would be the tail expression, which `unused_braces` warns about).
         let guard = private_ident("__fate_worker");
         let statements = item.body.stream();
+        let enter = if args.not_critical() {
+            quote!(enter_not_critical)
+        } else {
+            quote!(enter)
+        };
         quote! {
-            let #guard = #krate::__private::enter(#name);
+            let #guard = #krate::__private::#enter(#name);
             #statements
         }
     } else {
@@ -86,7 +96,17 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             }
             ReturnType::Default => quote!(move || #body),
         };
-        quote!(#krate::__private::worker_plain(#name, #closure))
+        if args.not_critical() {
+            quote! {
+                #krate::__private::worker_not_critical(
+                    #name,
+                    #closure,
+                    #krate::__private::never_an_error,
+                )
+            }
+        } else {
+            quote!(#krate::__private::worker_plain(#name, #closure))
+        }
     };
     let block = super::block_at(call, &item.body);
     quote! {
@@ -116,8 +136,9 @@ fn restarting(item: &ItemFn, args: &Args, krate: &TokenStream, name: String) -> 
         let out = private_ident("__fate_out");
         quote!(|#out| #krate::__private::probe!(#out))
     };
+    let criticality = super::restart::criticality(args, krate);
     let call = quote! {
-        #krate::__private::worker_restarting(#name, #policy, #closure, #inspect)
+        #krate::__private::worker_restarting(#name, #policy, #criticality, #closure, #inspect)
     };
     let block = super::block_at(call, &item.body);
     quote! {
