@@ -199,14 +199,17 @@ fn dispatch() {
     }
 }
 
+/// One call for the runner: the hook, the failure, and where to say it is done.
+type Call = (Arc<Registered>, Error, mpsc::Sender<()>);
+
 /// A thread that makes the hooks' calls, so that the dispatcher can give up on one.
 struct Runner {
-    calls: Option<mpsc::Sender<(Arc<Registered>, Error, mpsc::Sender<()>)>>,
+    calls: Option<mpsc::Sender<Call>>,
 }
 
 impl Runner {
     fn start() -> Runner {
-        let (calls, receive) = mpsc::channel::<(Arc<Registered>, Error, mpsc::Sender<()>)>();
+        let (calls, receive) = mpsc::channel::<Call>();
         let started = std::thread::Builder::new()
             .name("fate-alerts-call".into())
             .spawn(move || {
