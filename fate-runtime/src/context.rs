@@ -882,7 +882,12 @@ mod tests {
             std::thread::spawn(move || {
                 let _own = set_own_root(&root);
                 for _ in 0..3 {
-                    crate::worker::run(WorkerName::Named("w"), || (), |_| None);
+                    crate::worker::run(
+                        WorkerName::Named("w"),
+                        crate::worker::Criticality::Critical,
+                        || (),
+                        |_| None,
+                    );
                 }
             })
             .join()
