@@ -275,22 +275,33 @@
 //! ```
 //!
 //! - It takes the options of `main` (`grace`, `wait`, `crate`), `timeout = "10s"` (a
-//!   test still running then fails with a report naming the supervised workers still
-//!   running and for how long), and `all_panics`. It may return `()` or
+//!   test still running then, its body or, with `wait`, its workers, fails with a
+//!   report naming the supervised workers still running and for how long, a failed
+//!   scope's waiting included; a panic still unwinding as the time is up happened
+//!   first and is the verdict; after a failure, the grace period applies instead), and
+//!   `all_panics`. It may return `()` or
 //!   `Result<(), E>` with `E: Debug`. With `#[tokio::test]` (or any attribute whose path
 //!   ends in `test`), put it above or below, as for `main`.
 //! - The body runs on a thread of its own, named after the test; the test's thread waits
 //!   for the body or the first failure. A body still blocked when the test fails is left
-//!   behind.
+//!   behind. [`fate::cancel()`](cancel) from a worker while the body is blocked fails
+//!   the test once the grace period is over (a test passes only by returning).
 //! - **What it covers under `cargo test`**, where tests run in parallel in one process:
 //!   its body's thread, the threads started from there with [`fate::spawn`](spawn) and
 //!   [`fate::scope`](scope), and the supervised futures made there, wherever an executor
 //!   polls them. Never another test's workers. A thread started with
-//!   `std::thread::spawn` is covered by no test then: use `fate::spawn`.
+//!   `std::thread::spawn` is covered by no test then: use `fate::spawn`. So is a
+//!   supervised call made on an executor's thread by a plain task
+//!   (`tokio::spawn(async move { worker().await })` on a multi-thread runtime; the
+//!   default `#[tokio::test]` runtime is current-thread, which the test covers): make
+//!   the supervised future in the test instead (`tokio::spawn(worker())`).
 //! - **Alone in its process** (cargo-nextest runs every test in a process of its own;
-//!   or `--test-threads=1`, or `RUST_TEST_THREADS=1`), it is the process root too, and
-//!   covers every supervised worker of the process, `std::thread::spawn` and pools
-//!   included. `all_panics` is taken only then.
+//!   or one test thread: the `--test-threads=1` flag, or, without the flag,
+//!   `RUST_TEST_THREADS=1`), it is the process root too, and covers every supervised
+//!   worker of the process, `std::thread::spawn` and pools included. With one test
+//!   thread, tests run one after the other in one process: a thread an earlier test
+//!   left running is covered by whichever test runs when it fails, so join what a test
+//!   starts. `all_panics` is taken only when alone.
 //!
 //! [`fate::scope`](scope) is `std::thread::scope` that fails fast: its threads may
 //! borrow from the caller, the first failure of one of them cancels the others, and the
@@ -298,16 +309,24 @@
 //! panicked") once every thread has joined. It must wait for all of them, since they
 //! borrow from the caller's stack: a thread that may wait for a sibling should check
 //! [`is_cancelled`]. A scope is a root of its own: nested in a supervised `main`, its
-//! failures are the scope's to return, and the caller decides.
+//! failures are the scope's to return, and the caller decides. A failure that reaches
+//! a scope after it returned (a thread one of its threads started with `fate::spawn`,
+//! still running) is the failure of the root the scope was made in. A failure that
+//! reaches a root after it ended well, with no root above it (a `Supervisor`'s
+//! leftover worker), is one line on stderr.
 //!
 //! # Stopping everything: `all_panics` and `fate::cancel()`
 //!
 //! - `#[supervised(all_panics)]` on `main` (and [`Supervisor::all_panics`], and
 //!   `#[fate::test(all_panics)]` alone in its process) makes **every panic of the
 //!   process a failure**, supervised or not: a plain `tokio::spawn` task, a thread
-//!   nobody annotated, a panic a supervised function catches. One outside any
-//!   supervised function is named after its thread (``worker `thread tokio-rt-worker`
-//!   panicked at ...``). This includes the panics libraries catch on purpose: a task
+//!   nobody annotated, a panic a supervised function catches. A panic is a failure
+//!   from the moment it starts, caught or not (a thread that catches one and then
+//!   blocks does not hold the report back), and in a root nested in this one (a scope,
+//!   a `Supervisor`) it is this root's failure too. One outside any supervised function
+//!   is named after its thread (``worker `thread tokio-rt-worker` panicked at ...``);
+//!   that one fate sees only through its panic hook, so a hook installed later that
+//!   does not call the previous one hides it. This includes the panics libraries catch on purpose: a task
 //!   executor that catches a task's panic to report it through a `JoinHandle`, a test
 //!   framework, a pool, code that uses `catch_unwind` for control flow. Under
 //!   `all_panics` each of them ends the program.

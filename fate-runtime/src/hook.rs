@@ -123,6 +123,33 @@ fn hook(info: &PanicHookInfo<'_>) {
     let frame = context::innermost();
     let root = frame.and_then(|_| context::current_root());
     let capture = Arc::new(capture(info, frame.map(|frame| frame.name)));
+    if let (Some(frame), Some(catch_all)) = (
+        frame.filter(|_| !cfg!(panic = "abort")),
+        context::all_panics_root().filter(|root| root.is_collecting()),
+    ) {
+        // `all_panics`: a panic in supervised code is a failure from the moment it
+        // starts, caught later or not; nothing waits to learn whether it is.
+        let failure = capture.to_failure(frame.name);
+        if root
+            .as_ref()
+            .is_some_and(|root| Arc::ptr_eq(root, &catch_all))
+        {
+            capture.set_resolution(Resolution::Reported);
+            remember(&capture, None);
+            if !installed.previous_is_default {
+                (installed.previous)(info);
+            }
+            if catch_all.fail(failure) == Recorded::First && catch_all.ends_at_first_failure() {
+                ending::end_at_first_failure(&catch_all);
+            }
+            return;
+        }
+        // A worker of a root nested in it (a scope, a `Supervisor`): that root deals
+        // with the panic as usual, below, and the catch-all root fails with it now.
+        if catch_all.fail(failure) == Recorded::First && catch_all.ends_at_first_failure() {
+            ending::end_at_first_failure(&catch_all);
+        }
+    }
     if let (Some(frame), Some(root)) = (frame, root.as_ref()) {
         if cfg!(panic = "abort") && root.is_collecting() {
             // Nothing will unwind to the supervised call: report now, the process
@@ -130,10 +157,10 @@ fn hook(info: &PanicHookInfo<'_>) {
             if ending::abort_with(root, capture.to_failure(frame.name)) {
                 return;
             }
-        } else if root.hold(&capture) {
-            remember(&capture, Some(root));
+        } else if let Some(holder) = holder(root, &capture) {
+            remember(&capture, Some(&holder));
             let held_back = installed.previous_is_default;
-            context::push_held(capture, root.clone(), &frame, held_back);
+            context::push_held(capture, holder, &frame, held_back);
             if !held_back {
                 (installed.previous)(info);
             }
@@ -170,6 +197,18 @@ fn hook(info: &PanicHookInfo<'_>) {
     }
     let _gate = stderr::gate_within(stderr::HOOK_PATIENCE);
     (installed.previous)(info);
+}
+
+/// The root that holds a panic of `root`'s worker: `root`, or, once it has decided its
+/// outcome (a thread a scope started outlived it), the root the scope was made in.
+fn holder(root: &Arc<Root>, capture: &Arc<Capture>) -> Option<Arc<Root>> {
+    let mut root = root.clone();
+    loop {
+        if root.hold(capture) {
+            return Some(root);
+        }
+        root = root.parent()?;
+    }
 }
 
 /// Whether this is one of the panics the standard library raises just before it

@@ -143,6 +143,8 @@ struct State {
     restarts_dropped: usize,
     /// The failures of `critical = false` workers, for the report.
     not_critical: Listed,
+    /// The outcome was decided with a failure: what comes later follows from it.
+    decided_failed: bool,
 }
 
 /// A failure a worker's restart policy handled.
@@ -195,6 +197,9 @@ pub(crate) struct Root {
     all_panics: bool,
     /// Roots nested in this one (scopes), cancelled when it is.
     children: Mutex<Vec<Arc<Root>>>,
+    /// The root a scope was made in: a failure that reaches the scope after it ended
+    /// (a thread it started outlived it) is that root's.
+    parent: Mutex<Option<Arc<Root>>>,
 }
 
 /// A worker a [tracking](Root::tracking) root knows to be running.
@@ -246,6 +251,7 @@ impl Root {
                 restarts: Vec::new(),
                 restarts_dropped: 0,
                 not_critical: Listed::default(),
+                decided_failed: false,
             }),
             changed: Condvar::new(),
             clock: Clock::new(),
@@ -256,11 +262,43 @@ impl Root {
             running_list: None,
             all_panics: false,
             children: Mutex::new(Vec::new()),
+            parent: Mutex::new(None),
         }
     }
 
     /// `child` (a scope) is nested in this root: it is cancelled when this root is
     /// (at once, if this root is cancelled already), until [`disown`](Self::disown).
+    /// The root `self` was made in, if it is a scope's.
+    pub(crate) fn parent(&self) -> Option<Arc<Root>> {
+        lock(&self.parent).clone()
+    }
+
+    pub(crate) fn set_parent(&self, parent: &Arc<Root>) {
+        *lock(&self.parent) = Some(parent.clone());
+    }
+
+    /// The scopes nested in this root now.
+    pub(crate) fn children(&self) -> Vec<Arc<Root>> {
+        lock(&self.children).clone()
+    }
+
+    /// The summary of the first failure, if there is one.
+    pub(crate) fn first_failure(&self) -> Option<String> {
+        lock(&self.state).first.as_ref().map(Failure::summary_line)
+    }
+
+    /// Whether the outcome was decided, with a failure.
+    pub(crate) fn decided_failed(&self) -> bool {
+        lock(&self.state).decided_failed
+    }
+
+    /// Whether a failure has been recorded, or a panic is held (a failure on its way:
+    /// [`finish`](Self::finish) reports it).
+    pub(crate) fn has_failed(&self) -> bool {
+        let state = lock(&self.state);
+        state.first.is_some() || !state.held.is_empty()
+    }
+
     pub(crate) fn adopt(&self, child: &Arc<Root>) {
         let mut children = lock(&self.children);
         if self.is_cancelled() {
@@ -597,6 +635,7 @@ impl Root {
             let _ = self.record_locked(&mut state, failure);
         }
         state.phase = Phase::Sealed;
+        state.decided_failed = state.first.is_some();
         let now = self.clock.now();
         let error = state.first.take().map(|first| {
             let restarts = restarts_before(&state, &first, now);
@@ -743,12 +782,21 @@ impl Root {
     /// failure, until the body and every running worker have finished or the grace
     /// period is over. Returns whether everything finished.
     pub(crate) fn settle(&self, body: BodyEnd) -> bool {
+        self.settle_within(body, None).unwrap_or(false)
+    }
+
+    /// [`settle`](Self::settle), the wait for the running workers (`wait`) ending at
+    /// `deadline` (by the root's clock): `None` if it did.
+    pub(crate) fn settle_within(&self, body: BodyEnd, deadline: Option<Duration>) -> Option<bool> {
         if body == BodyEnd::Succeeded && self.after_body == AfterBody::WaitForWorkers {
-            self.wait_until(None, Counting::Running, |state, running| {
+            let finished = self.wait_until(deadline, Counting::Running, |state, running| {
                 state.first.is_some() || running == 0
             });
+            if !finished {
+                return None;
+            }
         }
-        self.wait_out_grace()
+        Some(self.wait_out_grace())
     }
 
     /// After a failure or a cancellation: waits until the body and every running worker

@@ -68,16 +68,22 @@ where
     F: for<'scope> FnOnce(Scope<'scope, 'env>) -> T,
 {
     hook::install();
-    let root = Arc::new(Root::new(
-        RootKind::Supervisor,
-        Duration::ZERO,
-        AfterBody::End,
-    ));
-    let _live = Live::register(&root);
-    // Nested in another root, the scope is cancelled when that root is.
     let parent = context::current_root();
+    let mut root = Root::new(RootKind::Supervisor, Duration::ZERO, AfterBody::End);
+    if parent
+        .as_ref()
+        .is_some_and(|parent| parent.tracks_workers())
+    {
+        // A test with a timeout names the workers still running, the scope's too.
+        root = root.tracking();
+    }
+    let root = Arc::new(root);
+    let _live = Live::register(&root);
+    // Nested in another root, the scope is cancelled when that root is, and what
+    // reaches it after it ended is that root's.
     if let Some(parent) = &parent {
         parent.adopt(&root);
+        root.set_parent(parent);
     }
     let value = std::thread::scope(|inner| {
         let scope = Scope {

@@ -123,7 +123,7 @@ where
             panic!("fate: could not spawn the thread for the test's body: {error}");
         }
     }
-    let in_time = match options.timeout {
+    let mut in_time = match options.timeout {
         Some(limit) => root.wait_for_failure_or_body_within(limit),
         None => {
             root.wait_for_failure_or_body();
@@ -131,17 +131,25 @@ where
         }
     };
     if !in_time {
+        // A panic still unwinding as the time is up happened before it: it decides.
+        root.await_held(UNWIND_PATIENCE, &[]);
+        in_time = root.has_failed();
+    }
+    let body_end = match &*verdict.lock().unwrap_or_else(|e| e.into_inner()) {
+        Some(Ok(())) => BodyEnd::Succeeded,
+        _ => BodyEnd::Failed,
+    };
+    // With `wait`, the wait for the running workers ends at the timeout too.
+    if in_time && root.settle_within(body_end, options.timeout).is_none() {
+        in_time = root.has_failed();
+    }
+    if !in_time {
         let report = timeout_report(&root, started.elapsed());
         drop(catch_all);
         drop(process_root);
         root.end();
         panic!("{report}");
     }
-    let body_end = match &*verdict.lock().unwrap_or_else(|e| e.into_inner()) {
-        Some(Ok(())) => BodyEnd::Succeeded,
-        _ => BodyEnd::Failed,
-    };
-    root.settle(body_end);
     root.await_held(UNWIND_PATIENCE, &[]);
     let error = match root.finish() {
         Finish::Won(error) => error,
@@ -172,41 +180,56 @@ fn timeout_report(root: &Root, elapsed: Duration) -> String {
         "timed out after {:.1?}: the test was still running",
         elapsed
     );
-    let running = root.running_workers();
+    // The test's own workers, then those of the scopes running in it, which keep
+    // its body waiting until every one of their threads has finished.
+    let scopes = root.children();
+    let mut running = root.running_workers();
+    for scope in &scopes {
+        running.extend(scope.running_workers());
+    }
     if running.is_empty() {
         report.push_str(" (no supervised worker was running but its body)");
-        return report;
+    } else {
+        report.push_str("; supervised workers still running:");
+        for worker in running {
+            let thread = worker.thread.as_deref().unwrap_or("<unnamed>");
+            let _ = write!(
+                report,
+                "\n    `{}` for {:.1?} (thread: {thread})",
+                worker.name,
+                worker.since.elapsed()
+            );
+        }
     }
-    report.push_str("; supervised workers still running:");
-    for worker in running {
-        let thread = worker.thread.as_deref().unwrap_or("<unnamed>");
+    for failure in scopes.iter().filter_map(|scope| scope.first_failure()) {
         let _ = write!(
             report,
-            "\n    `{}` for {:.1?} (thread: {thread})",
-            worker.name,
-            worker.since.elapsed()
+            "\na `fate::scope` in the test failed, and waits for its other threads to \
+             finish: {failure}"
         );
     }
     report
 }
 
-/// Whether this test runs alone in its process: under cargo-nextest (a process per
-/// test), or with one test thread (`--test-threads=1` or `RUST_TEST_THREADS=1`).
+/// Whether this test runs alone in its process: with one test thread, or under
+/// cargo-nextest (a process per test), as the harness itself decides: the
+/// `--test-threads` flag first (it overrides the environment), then
+/// `RUST_TEST_THREADS`, then nextest's mode.
 fn alone_in_process() -> bool {
-    if std::env::var_os("NEXTEST_EXECUTION_MODE").is_some_and(|mode| mode == "process-per-test") {
-        return true;
-    }
-    if std::env::var("RUST_TEST_THREADS").is_ok_and(|threads| threads.trim() == "1") {
-        return true;
-    }
     let mut args = std::env::args();
+    let mut flag = None;
     while let Some(arg) = args.next() {
-        if arg == "--test-threads=1" {
-            return true;
-        }
-        if arg == "--test-threads" && args.next().is_some_and(|threads| threads == "1") {
-            return true;
+        if let Some(threads) = arg.strip_prefix("--test-threads=") {
+            flag = Some(threads.to_owned());
+        } else if arg == "--test-threads" {
+            flag = args.next();
         }
     }
-    false
+    if let Some(threads) = flag {
+        return threads.trim() == "1";
+    }
+    if let Ok(threads) = std::env::var("RUST_TEST_THREADS") {
+        return threads.trim() == "1";
+    }
+    std::env::var_os("NEXTEST_EXECUTION_MODE").is_some_and(|mode| mode == "process-per-test")
 }

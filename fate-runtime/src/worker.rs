@@ -255,11 +255,37 @@ pub(crate) fn report_uncovered(root: &Root, name: WorkerName, payload: &(dyn Any
 /// Records a failure with `root`; for a `main` root with no grace period, the thread
 /// that records the first failure then ends the process.
 pub(crate) fn record(root: &Root, failure: Failure) -> Recorded {
-    let recorded = root.fail(failure);
+    // A failure of a worker that outlived its root (a thread a scope started with
+    // `fate::spawn`): the root the scope was made in gets it, if it is still there.
+    let recorded = match root.fail(failure.clone()) {
+        Recorded::TooLate => match root.parent() {
+            Some(parent) => return record(&parent, failure),
+            None => {
+                if !root.decided_failed() {
+                    late(&failure);
+                }
+                Recorded::TooLate
+            }
+        },
+        recorded => recorded,
+    };
     if recorded == Recorded::First && root.ends_at_first_failure() {
         ending::end_at_first_failure(root);
     }
     recorded
+}
+
+/// A failure no root takes any more, of a root that ended well: one line on stderr,
+/// so that it is not lost (a panic's message Rust prints itself). After a root that
+/// failed, later failures are most often its consequences (workers stopping), and
+/// are left out.
+fn late(failure: &Failure) {
+    if failure.kind != crate::report::FailureKind::Panic {
+        stderr::print(&format!(
+            "fate: {} (after its root had decided its outcome)\n",
+            failure.summary_line()
+        ));
+    }
 }
 
 fn record_held(root: &Root, seq: u64) {

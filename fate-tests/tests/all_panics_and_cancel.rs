@@ -110,3 +110,32 @@ fn a_cancelled_supervisor_returns_the_bodys_value_or_a_cancelled_report() {
         "{error}"
     );
 }
+
+/// A panic caught in supervised code (a worker, the body, a scope thread) is a
+/// failure at once under `all_panics`, even when the thread then blocks for good.
+#[test]
+fn all_panics_a_panic_caught_in_supervised_code_ends_main_at_once() {
+    for (scenario, first_line) in [
+        (
+            "worker_catches_then_blocks",
+            "Error: worker `catches_then_blocks` panicked at",
+        ),
+        (
+            "body_catches_then_blocks",
+            "Error: worker `main` panicked at",
+        ),
+        (
+            "caught_in_a_scope_thread",
+            "Error: worker `scoped` panicked at",
+        ),
+    ] {
+        run(ALL_PANICS)
+            .arg(scenario)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .assert_code(1)
+            .assert_stderr_has(first_line)
+            .assert_stderr_count("Error:", 1)
+            .assert_ended_within(Duration::from_secs(5));
+    }
+}

@@ -126,6 +126,59 @@ fn scenario_all_panics_plain_thread() {
     std::thread::sleep(Duration::from_secs(2));
 }
 
+/// `wait` and a timeout: a worker that never ends cannot keep the test past the
+/// timeout.
+#[fate::test(wait, timeout = "300ms")]
+#[ignore = "a scenario, run by the tests below as a child process"]
+fn scenario_wait_for_a_worker_that_never_ends() {
+    fate::spawn(stuck_forever);
+    std::thread::sleep(Duration::from_millis(20));
+}
+
+struct SlowDrop;
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+#[fate::supervised]
+fn panics_unwinding_slowly() {
+    let _slow = SlowDrop;
+    panic!("panicked before the timeout");
+}
+
+/// A worker panics 50 ms in and unwinds for 400 ms, through the 200 ms timeout and
+/// the 100 ms of patience for it: the panic happened first, and is the verdict.
+#[fate::test(timeout = "200ms")]
+#[ignore = "a scenario, run by the tests below as a child process"]
+fn scenario_timeout_while_a_panic_unwinds() {
+    fate::spawn(|| {
+        std::thread::sleep(Duration::from_millis(50));
+        panics_unwinding_slowly()
+    });
+    loop {
+        std::thread::park();
+    }
+}
+
+#[fate::supervised]
+fn parse_record(text: &str) -> Result<u32, std::num::ParseIntError> {
+    text.parse()
+}
+
+/// A scope thread fails while its sibling ignores the cancellation: the scope waits
+/// for it, so the timeout ends the test, and says why.
+#[fate::test(timeout = "300ms")]
+#[ignore = "a scenario, run by the tests below as a child process"]
+fn scenario_scope_waits_for_a_thread_that_ignores_cancellation() {
+    let _ = fate::scope(|s| {
+        s.spawn_named("parser", || parse_record("seven"));
+        s.spawn_named("stubborn", stuck_forever);
+    });
+}
+
 // --- the tests ----------------------------------------------------------------------
 
 /// What the child run of the scenarios gave.
@@ -299,4 +352,79 @@ fn all_panics_fails_a_test_alone_in_its_process_for_a_plain_threads_panic() {
     // Beside other tests, `all_panics` is not taken: the plain thread is nobody's.
     let run = run_scenarios(&[scenario], &["--test-threads=2"], &[]);
     assert_eq!(run.outcome_of(scenario), Some("ok"), "{}", run.dump());
+}
+
+#[test]
+fn a_timeout_also_ends_the_wait_for_workers() {
+    let scenario = "scenario_wait_for_a_worker_that_never_ends";
+    let run = run_scenarios(&[scenario], &[], &[]);
+    assert_eq!(run.outcome_of(scenario), Some("FAILED"), "{}", run.dump());
+    assert!(
+        run.stdout.contains("timed out after") && run.stdout.contains("`stuck_forever` for"),
+        "{}",
+        run.dump()
+    );
+    assert!(run.elapsed < Duration::from_secs(5), "{}", run.dump());
+}
+
+#[test]
+fn a_panic_unwinding_as_the_timeout_passes_is_the_verdict() {
+    let scenario = "scenario_timeout_while_a_panic_unwinds";
+    for _ in 0..5 {
+        let run = run_scenarios(&[scenario], &[], &[]);
+        assert_eq!(run.outcome_of(scenario), Some("FAILED"), "{}", run.dump());
+        assert!(
+            run.stdout
+                .contains("worker `panics_unwinding_slowly` panicked at")
+                && run.stdout.contains("panicked before the timeout")
+                && !run.stdout.contains("timed out after"),
+            "{}",
+            run.dump()
+        );
+    }
+}
+
+#[test]
+fn a_timeout_report_names_a_scopes_failure_and_the_thread_it_waits_for() {
+    let scenario = "scenario_scope_waits_for_a_thread_that_ignores_cancellation";
+    let run = run_scenarios(&[scenario], &[], &[]);
+    assert_eq!(run.outcome_of(scenario), Some("FAILED"), "{}", run.dump());
+    assert!(
+        run.stdout.contains("timed out after")
+            && run.stdout.contains("`stuck_forever` for")
+            && run.stdout.contains(
+                "a `fate::scope` in the test failed, and waits for its other threads to finish: \
+                 worker `parse_record` failed: invalid digit found in string"
+            ),
+        "{}",
+        run.dump()
+    );
+}
+
+/// `--test-threads` overrides `RUST_TEST_THREADS`, for fate as for the harness: tests
+/// that run side by side stay apart.
+#[test]
+fn the_test_threads_flag_overrides_the_environment() {
+    let run = run_scenarios(
+        PARALLEL,
+        &["--test-threads=3"],
+        &[("RUST_TEST_THREADS", "1")],
+    );
+    assert_eq!(
+        run.outcome_of(PARALLEL[0]),
+        Some("FAILED"),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(run.outcome_of(PARALLEL[1]), Some("ok"), "{}", run.dump());
+    assert_eq!(run.outcome_of(PARALLEL[2]), Some("ok"), "{}", run.dump());
+    let scenario = "scenario_std_thread_worker_panics";
+    let run = run_scenarios(
+        &[scenario],
+        &["--test-threads=2"],
+        &[("RUST_TEST_THREADS", "1")],
+    );
+    assert_eq!(run.outcome_of(scenario), Some("ok"), "{}", run.dump());
+    let run = run_scenarios(&[scenario], &[], &[("RUST_TEST_THREADS", "1")]);
+    assert_eq!(run.outcome_of(scenario), Some("FAILED"), "{}", run.dump());
 }

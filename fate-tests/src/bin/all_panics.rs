@@ -38,6 +38,33 @@ fn main() {
             assert!(matches!(caught, Ok(true)));
             block_forever()
         }
+        // A supervised worker catches a panic, then blocks: the panic is a failure at
+        // once, not when the thread next runs fate's code.
+        "worker_catches_then_blocks" => {
+            std::thread::spawn(catches_then_blocks);
+            block_forever()
+        }
+        // The body itself catches one, then blocks.
+        "body_catches_then_blocks" => {
+            let _ = std::panic::catch_unwind(|| panic!("the body caught this"));
+            block_forever()
+        }
+        // A scope thread catches one: `main` fails with it, though the scope is a
+        // root of its own.
+        "caught_in_a_scope_thread" => {
+            let _ = fate::scope(|s| {
+                s.spawn_named("scoped", || {
+                    let _ = std::panic::catch_unwind(|| panic!("caught in a scope thread"));
+                });
+            });
+            block_forever()
+        }
         other => unknown(other),
     }
+}
+
+#[fate::supervised]
+fn catches_then_blocks() {
+    let _ = std::panic::catch_unwind(|| panic!("caught, then the thread blocks"));
+    block_forever()
 }

@@ -1,0 +1,46 @@
+//! A worker that outlives its root: its failure is not lost (`src/bin/outlive.rs`).
+
+mod support;
+
+use std::time::Duration;
+
+use support::run;
+
+const OUTLIVE: &str = env!("CARGO_BIN_EXE_outlive");
+
+/// A thread started from a scope's thread outlives the scope: its failure is the
+/// failure of the root the scope was made in.
+#[test]
+fn a_failure_after_its_scope_returned_is_the_enclosing_roots() {
+    for (scenario, first_line) in [
+        (
+            "scope_err",
+            "Error: worker `fails_later` failed: failed after its scope returned\n",
+        ),
+        ("scope_panic", "Error: worker `panics_later` panicked at"),
+    ] {
+        run(OUTLIVE)
+            .arg(scenario)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .assert_code(1)
+            .assert_stderr_has(first_line)
+            .assert_stderr_count("Error:", 1)
+            .assert_no_raw_panic()
+            .assert_ended_within(Duration::from_secs(5));
+    }
+}
+
+/// After a `Supervisor` returned well, a worker it started fails: one line on stderr.
+#[test]
+fn a_failure_after_its_supervisor_returned_is_said() {
+    run(OUTLIVE)
+        .arg("supervisor_err")
+        .output()
+        .assert_code(0)
+        .assert_stdout("main returns\n")
+        .assert_stderr_has(
+            "fate: worker `fails_later` failed: failed after its scope returned (after its \
+             root had decided its outcome)\n",
+        );
+}
