@@ -377,6 +377,37 @@
 //!   `main` (a process is restarted by its own supervisor: systemd, Kubernetes). Under
 //!   `panic = "abort"` a panic cannot be restarted (nothing unwinds); an `Err` can.
 //!
+//! # Workers that may fail: `critical = false`
+//!
+//! `#[supervised(critical = false)]` on a worker reports its failures without failing
+//! its root: one line on stderr (``fate: worker `warm_cache` failed: ... (not critical:
+//! the program goes on)``), the failure hooks ([`on_failure`], with
+//! [`Disposition::NotCritical`]), and a list in the root's report if a later failure
+//! makes one. Nothing is cancelled. It applies where a failure escapes the worker (its
+//! thread's or task's outermost supervised function); called from another supervised
+//! function, its failure is that function's to handle, as always. With `restart = N`,
+//! the failure that spends the budget is the one that is not critical.
+//!
+//! # Failure hooks: [`on_failure`]
+//!
+//! ```no_run
+//! fate::on_failure(|failure| {
+//!     // post one JSON line to the alert sink, page someone, ...
+//!     eprintln!("ALERT {:?}: {failure}", failure.disposition());
+//! });
+//! ```
+//!
+//! A hook is called for every failure of every root in the process from then on: the
+//! one that fails a root ([`Disposition::FailedRoot`]), later ones
+//! ([`Disposition::Later`]), each restart ([`Disposition::Restarted`]) and each failure
+//! of a `critical = false` worker ([`Disposition::NotCritical`]). It runs on a thread of
+//! fate's, never the worker's, in the order the failures were recorded. Each call is
+//! bounded: one that takes longer than 5 s is cut off (fate says so once, and never
+//! calls that hook again); one that panics is noted once (and is no failure, even under
+//! `all_panics`). A program that ends with a report waits for the calls about its
+//! failures, at most until the grace period is over (1 s when there is none): the alert
+//! about the failure that ends it goes out, and no hook can hold the exit longer.
+//!
 //! # Guarantees and limits
 //!
 //! What fate promises:

@@ -366,6 +366,18 @@ fn async_worker_with_restart() {
     ));
 }
 
+#[test]
+fn worker_not_critical() {
+    insta::assert_snapshot!(expand(
+        quote!(critical = false),
+        quote! {
+            fn warm_cache(keys: Vec<String>) -> Result<(), Error> {
+                cache::warm(&keys)
+            }
+        }
+    ));
+}
+
 // --- #[fate::test] ---------------------------------------------------------------
 
 fn expand_test(args: TokenStream, item: TokenStream) -> String {

@@ -43,6 +43,19 @@ fn an_async_worker_that_is_not_critical_is_reported_and_main_goes_on() {
         .assert_stderr_lacks("Error:");
 }
 
+/// A `critical = false` worker called by a critical one that passes its `Err` up: the
+/// failure is the caller's to handle, and escaping it, it fails the root.
+#[test]
+fn a_worker_that_is_not_critical_called_by_a_critical_one_is_that_ones_to_handle() {
+    run(ALERTS)
+        .arg("not_critical_inside_critical")
+        .output()
+        .assert_code(1)
+        .assert_stderr_has("Error: worker `optional_fails` failed: the metrics push failed\n")
+        .assert_stderr_count("Error:", 1)
+        .assert_stderr_lacks("not critical");
+}
+
 /// A critical failure after a non-critical one: its report lists the one before.
 #[test]
 fn the_report_lists_the_failures_that_were_not_critical() {

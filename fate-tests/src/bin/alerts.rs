@@ -32,6 +32,13 @@ fn flaky() -> Result<u32, String> {
     Ok(1)
 }
 
+/// Calls the non-critical worker and passes its `Err` up: its own failure.
+#[fate::supervised]
+fn needs_the_metrics() -> Result<(), String> {
+    optional_fails()?;
+    Ok(())
+}
+
 #[fate::supervised]
 fn essential() {
     panic!("the essential worker broke");
@@ -78,6 +85,11 @@ fn scenarios() -> std::process::ExitCode {
             let result = runtime.block_on(async { tokio::spawn(optional_task()).await });
             println!("the task returned: {}", result.expect("no panic").is_err());
             println!("cancelled: {}", fate::is_cancelled());
+        }
+        // Called by a critical worker that passes its `Err` up: that worker's failure.
+        "not_critical_inside_critical" => {
+            std::thread::spawn(needs_the_metrics);
+            block_forever()
         }
         // Then a critical worker fails: its report lists the one before.
         "not_critical_then_failure" => {

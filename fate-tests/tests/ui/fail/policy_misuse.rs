@@ -1,4 +1,4 @@
-// Every misuse of the restart options, reported at once.
+// Every misuse of the policy options (restart, critical), reported at once.
 struct Job;
 
 impl Job {
@@ -42,3 +42,17 @@ fn a_test() {}
 fn main() {
     let _ = Job;
 }
+
+#[fate::supervised(critical = "no")]
+fn critical_string() {}
+
+#[fate::supervised(critical)]
+fn critical_bare() {}
+
+mod root {
+    #[fate::supervised(critical = false)]
+    pub fn main() {}
+}
+
+#[fate::test(critical = false)]
+fn critical_test() {}
