@@ -567,8 +567,8 @@ pub use fate_macros::supervised;
 pub use fate_macros::test;
 
 pub use fate_runtime::{
-    cancel, cancelled, is_cancelled, on_failure, scope, spawn, wait_cancelled, Cancelled,
-    Disposition, Error, FailureKind, Location, Scope, ScopedJoinHandle, Supervisor,
+    cancel, cancelled, heartbeat, is_cancelled, on_failure, scope, spawn, wait_cancelled,
+    Cancelled, Disposition, Error, FailureKind, Location, Scope, ScopedJoinHandle, Supervisor,
 };
 
 /// Used by the code `#[supervised]` generates. Not a public API: anything here may

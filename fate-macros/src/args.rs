@@ -23,7 +23,8 @@ impl Attribute {
         match self {
             Attribute::Supervised => {
                 "`name = \"...\"`, `restart = N` (with `within`, `backoff`, `max_backoff`), \
-                 `critical = false`, `grace = \"...\"`, `wait`, `all_panics` or `crate = \"...\"`"
+                 `stall = \"...\"`, `max_poll = \"...\"`, `critical = false`, `grace = \"...\"`, \
+                 `wait`, `all_panics` or `crate = \"...\"`"
             }
             Attribute::Test => {
                 "`grace = \"...\"`, `wait`, `timeout = \"...\"`, `all_panics` or `crate = \"...\"`"
@@ -52,6 +53,10 @@ pub(crate) struct Args {
     pub(crate) max_backoff: Option<Grace>,
     /// `critical = false` (or `true`, the default).
     pub(crate) critical: Option<Critical>,
+    /// `stall = "..."`: the heartbeat budget.
+    pub(crate) stall: Option<Grace>,
+    /// `max_poll = "..."` (async workers): the longest one poll may run.
+    pub(crate) max_poll: Option<Grace>,
 }
 
 impl Args {
@@ -222,12 +227,14 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                 return Err(duplicate());
             }
         }
-        "grace" | "timeout" | "within" | "backoff" | "max_backoff" => {
+        "grace" | "timeout" | "within" | "backoff" | "max_backoff" | "stall" | "max_poll" => {
             let lit = string(value, "\"2s\"")?;
             let what = match key_name.as_str() {
                 "grace" => "grace period",
                 "within" => "restart window",
                 "backoff" | "max_backoff" => "backoff",
+                "stall" => "heartbeat budget",
+                "max_poll" => "poll budget",
                 _ => "timeout",
             };
             let millis = parse_duration(&lit.value()).map_err(|why| {
@@ -255,6 +262,31 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                         ));
                     }
                     &mut args.timeout
+                }
+                budget @ ("stall" | "max_poll") => {
+                    if attribute == Attribute::Test {
+                        return Err(syn::Error::new(
+                            key.span(),
+                            format!(
+                                "`{budget}` is an option of a worker, \
+                                 `#[fate::supervised({budget} = \"..\")]`; a test's budget is \
+                                 `timeout`"
+                            ),
+                        ));
+                    }
+                    if duration.millis == 0 {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "a `{budget}` of 0 would fail the worker at once: give it time"
+                            ),
+                        ));
+                    }
+                    if budget == "stall" {
+                        &mut args.stall
+                    } else {
+                        &mut args.max_poll
+                    }
                 }
                 restart_option => {
                     if attribute == Attribute::Test {

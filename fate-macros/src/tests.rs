@@ -378,6 +378,33 @@ fn worker_not_critical() {
     ));
 }
 
+#[test]
+fn worker_with_stall() {
+    insta::assert_snapshot!(expand(
+        quote!(stall = "5s"),
+        quote! {
+            fn crunch(jobs: Receiver<Job>) {
+                for job in jobs {
+                    job.run();
+                    fate::heartbeat();
+                }
+            }
+        }
+    ));
+}
+
+#[test]
+fn async_worker_with_stall_and_max_poll() {
+    insta::assert_snapshot!(expand(
+        quote!(stall = "5s", max_poll = "100ms"),
+        quote! {
+            async fn handle(request: Request) -> Result<(), Error> {
+                serve(request).await
+            }
+        }
+    ));
+}
+
 // --- #[fate::test] ---------------------------------------------------------------
 
 fn expand_test(args: TokenStream, item: TokenStream) -> String {

@@ -99,9 +99,21 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
                 ));
             }
             check_restart(args, item, errors);
+            check_budgets(args, item, errors);
         }
     }
     if role == Role::Root {
+        for (option, name) in [(&args.stall, "stall"), (&args.max_poll, "max_poll")] {
+            if let Some(option) = option {
+                errors.push(spanned(
+                    &option.option,
+                    &format!(
+                        "`{name}` is an option of workers: put it on the function that loops, \
+                         not on `main`"
+                    ),
+                ));
+            }
+        }
         if let Some(critical) = &args.critical {
             errors.push(spanned(
                 &critical.option,
@@ -119,6 +131,29 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
         check_restart_companions(args, errors);
     }
     role
+}
+
+/// `stall` and `max_poll` on a worker: what they need of the function.
+fn check_budgets(args: &Args, item: &ItemFn, errors: &mut Errors) {
+    let sig = &item.sig;
+    if let (Some(max_poll), None) = (&args.max_poll, &sig.asyncness) {
+        errors.push(syn::Error::new_spanned(
+            &max_poll.option,
+            "`max_poll` is for an `async fn`, whose polls it limits: a sync worker has no \
+             polls; to catch one that is stuck, use `stall = \"..\"` and `fate::heartbeat()`",
+        ));
+    }
+    if let Some(stall) = &args.stall {
+        let opaque = sig.asyncness.is_none()
+            && matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::ImplTrait(_)));
+        if item.has_track_caller() || opaque {
+            errors.push(syn::Error::new_spanned(
+                &stall.option,
+                "`stall` cannot go with `#[track_caller]` or a sync `-> impl Trait`: fate needs \
+                 the body in a closure to watch it",
+            ));
+        }
+    }
 }
 
 /// `restart = N` on a worker: what it needs of the function.

@@ -277,6 +277,8 @@ struct Context {
     holds: Cell<bool>,
     passed_up: ManuallyDrop<RefCell<Option<PassedUp>>>,
     formatting: Cell<Formatting>,
+    /// The heartbeats of the innermost worker with `stall = ".."` running here.
+    beats: ManuallyDrop<RefCell<Option<Arc<Beats>>>>,
 }
 
 thread_local! {
@@ -296,6 +298,7 @@ thread_local! {
             holds: Cell::new(false),
             passed_up: ManuallyDrop::new(RefCell::new(None)),
             formatting: Cell::new(Formatting::Nothing),
+            beats: ManuallyDrop::new(RefCell::new(None)),
         }
     };
 
@@ -340,6 +343,9 @@ impl Context {
         }
         if let Ok(mut passed_up) = self.passed_up.try_borrow_mut() {
             passed_up.take();
+        }
+        if let Ok(mut beats) = self.beats.try_borrow_mut() {
+            beats.take();
         }
     }
 }
@@ -526,6 +532,76 @@ impl Context {
         self.futures_made.set(made);
         (1 << 63) | ((thread & 0x7fff_ffff) << 32) | (made & 0xffff_ffff)
     }
+}
+
+/// The heartbeats of a worker with `stall = ".."`: counted by `fate::heartbeat()` on
+/// the thread that runs the worker (one at a time: a future's polls do not overlap),
+/// read by the watchdog on the timer's thread.
+#[derive(Debug, Default)]
+pub(crate) struct Beats {
+    count: std::sync::atomic::AtomicU64,
+    /// The address of the last heartbeat's `Location`, only to see it change cheaply.
+    last_site: std::sync::atomic::AtomicUsize,
+    site: std::sync::Mutex<Option<&'static std::panic::Location<'static>>>,
+}
+
+impl Beats {
+    #[inline]
+    fn beat(&self, site: &'static std::panic::Location<'static>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        // One writer at a time: a load and a store, no read-modify-write.
+        self.count
+            .store(self.count.load(Relaxed).wrapping_add(1), Relaxed);
+        let address = site as *const std::panic::Location<'static> as usize;
+        if self.last_site.load(Relaxed) != address {
+            self.moved(site, address);
+        }
+    }
+
+    #[cold]
+    fn moved(&self, site: &'static std::panic::Location<'static>, address: usize) {
+        *self.site.lock().unwrap_or_else(|e| e.into_inner()) = Some(site);
+        self.last_site
+            .store(address, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many heartbeats so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Where the last heartbeat was, if there was one.
+    pub(crate) fn site(&self) -> Option<&'static std::panic::Location<'static>> {
+        *self.site.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A heartbeat at `site`, for the innermost watched worker on this thread (if any).
+#[inline]
+pub(crate) fn beat(site: &'static std::panic::Location<'static>) {
+    let _ = CONTEXT.try_with(|cx| {
+        if let Ok(beats) = cx.beats.try_borrow() {
+            if let Some(beats) = &*beats {
+                beats.beat(site);
+            }
+        }
+    });
+}
+
+/// Makes `beats` the watched worker's on this thread; returns the one before, to give
+/// back with the next call when the worker (or its poll) ends.
+pub(crate) fn watch(beats: Option<Arc<Beats>>) -> Option<Arc<Beats>> {
+    clean_up_at_exit();
+    CONTEXT
+        .try_with(|cx| {
+            cx.beats
+                .try_borrow_mut()
+                .map(|mut slot| std::mem::replace(&mut *slot, beats))
+                .ok()
+                .flatten()
+        })
+        .ok()
+        .flatten()
 }
 
 /// The innermost supervised call on this thread, if any.

@@ -154,6 +154,66 @@ pub fn worker_future_restarting<F: Future>(
     )
 }
 
+/// A sync worker with `stall = ".."`: `call` is its supervised call, `site` where the
+/// function is.
+#[inline]
+pub fn watched<R>(
+    name: &'static str,
+    budget: std::time::Duration,
+    site: &'static std::panic::Location<'static>,
+    criticality: Criticality,
+    call: impl FnOnce() -> R,
+) -> R {
+    let watched = crate::stall::Watched {
+        name: WorkerName::Named(name),
+        budget,
+        site,
+        criticality,
+    };
+    crate::stall::watched(watched, call)
+}
+
+/// An `async` worker with `stall = ".."`: `future` is its supervised future.
+#[inline]
+pub fn watched_future<F: Future>(
+    name: &'static str,
+    budget: std::time::Duration,
+    site: &'static std::panic::Location<'static>,
+    criticality: Criticality,
+    future: F,
+) -> impl Future<Output = F::Output> {
+    let watched = crate::stall::Watched {
+        name: WorkerName::Named(name),
+        budget,
+        site,
+        criticality,
+    };
+    crate::stall::watched_future(watched, future)
+}
+
+/// An `async` worker with `max_poll = ".."`: `future` is its supervised future.
+#[inline]
+pub fn max_poll_future<F: Future>(
+    name: &'static str,
+    budget: std::time::Duration,
+    site: &'static std::panic::Location<'static>,
+    criticality: Criticality,
+    future: F,
+) -> impl Future<Output = F::Output> {
+    let watched = crate::stall::Watched {
+        name: WorkerName::Named(name),
+        budget,
+        site,
+        criticality,
+    };
+    crate::stall::max_poll_future(watched, future)
+}
+
+/// How many times fate's timer thread has woken up (the benchmark of its idleness).
+pub fn timer_wake_ups() -> u64 {
+    crate::timer::wake_ups()
+}
+
 /// The `inspect` of a worker whose value is never an error.
 #[inline]
 pub fn never_an_error<R>(_: &R) -> Option<ErrorRef<'_>> {

@@ -16,6 +16,10 @@ pub enum FailureKind {
     /// The root was cancelled with [`fate::cancel()`](crate::cancel) and its body did
     /// not return within the grace period.
     Cancelled,
+    /// The worker is alive but stuck: with `stall = ".."`, it did not call
+    /// [`fate::heartbeat()`](crate::heartbeat) within its budget; with `max_poll = ".."`,
+    /// one poll of its future ran longer than that (it blocked its executor's thread).
+    Stalled,
 }
 
 /// Where a panic happened: file, line and column, as Rust's panic message shows them.
@@ -279,6 +283,14 @@ impl Failure {
             }
             (FailureKind::Cancelled, _) => {
                 write!(f, "worker `{}` did not finish: {}", self.worker, message)
+            }
+            (FailureKind::Stalled, Some(location)) => write!(
+                f,
+                "worker `{}` stalled at {}: {}",
+                self.worker, location, message
+            ),
+            (FailureKind::Stalled, None) => {
+                write!(f, "worker `{}` stalled: {}", self.worker, message)
             }
         }
     }

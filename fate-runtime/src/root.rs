@@ -586,6 +586,7 @@ impl Root {
             FailureKind::Panic => "panicked",
             FailureKind::Error => "returned an error",
             FailureKind::Cancelled => "did not finish",
+            FailureKind::Stalled => "stalled",
         };
         Some(format!(
             "fate: worker `{worker}` {verb}; cancelling, and giving the others up to {} to \

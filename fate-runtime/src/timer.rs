@@ -1,9 +1,11 @@
 //! One timer for the whole process: the deadlines of fate's own futures (the backoff
-//! of a restarting `async` worker), so that fate needs no executor's timer.
+//! of a restarting `async` worker) and of its watchdogs (`stall`, `max_poll`), so that
+//! fate needs no executor's timer and no thread per worker.
 //!
 //! A single thread, started when the first deadline is armed, sleeps on a condition
 //! variable until the earliest deadline (or, with nothing armed, until something is:
-//! no wake-ups at all while idle), then wakes the futures whose time has come.
+//! no wake-ups at all while idle), then wakes the futures and runs the checks whose
+//! time has come.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -18,11 +20,57 @@ struct Timers {
     changed: Condvar,
 }
 
+/// What to do at a deadline.
+enum Due {
+    Wake(Waker),
+    /// A watchdog's check (it may arm the next one itself).
+    Run(Box<dyn FnOnce() + Send>),
+}
+
 #[derive(Default)]
 struct Armed {
     /// By deadline, then by arming order (so that two equal deadlines never clash).
-    wakers: BTreeMap<(Instant, u64), Waker>,
+    wakers: BTreeMap<(Instant, u64), Due>,
     next_key: u64,
+}
+
+/// How many times the timer's thread has woken up (for the benchmark that checks it
+/// sleeps while nothing is armed).
+static WAKE_UPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many times the timer's thread has woken up so far.
+pub(crate) fn wake_ups() -> u64 {
+    WAKE_UPS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A deadline armed with [`run_at`], to [`disarm`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Key((Instant, u64));
+
+/// Runs `check` on the timer's thread at `deadline` (unless disarmed first). The
+/// check must be quick: it holds up the other deadlines.
+pub(crate) fn run_at(deadline: Instant, check: Box<dyn FnOnce() + Send>) -> Option<Key> {
+    let timers = timers();
+    if NO_THREAD.get().is_some() {
+        return None;
+    }
+    let mut armed = timers.armed.lock().unwrap_or_else(|e| e.into_inner());
+    let earliest = armed.wakers.keys().next().map(|&(deadline, _)| deadline);
+    let key = (deadline, armed.next_key);
+    armed.next_key += 1;
+    armed.wakers.insert(key, Due::Run(check));
+    drop(armed);
+    if earliest.is_none_or(|earliest| deadline < earliest) {
+        timers.changed.notify_one();
+    }
+    Some(Key(key))
+}
+
+/// Takes back a deadline armed with [`run_at`]; `false` if its check ran already.
+pub(crate) fn disarm(key: Key) -> bool {
+    let timers = timers();
+    let mut armed = timers.armed.lock().unwrap_or_else(|e| e.into_inner());
+    armed.wakers.remove(&key.0).is_some()
 }
 
 fn timers() -> &'static Timers {
@@ -59,10 +107,19 @@ fn run() {
         }
         if !due.is_empty() {
             drop(armed);
-            due.into_iter().for_each(Waker::wake);
+            for due in due {
+                match due {
+                    Due::Wake(waker) => waker.wake(),
+                    // A check that panics must not end the timer.
+                    Due::Run(check) => {
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check));
+                    }
+                }
+            }
             armed = timers.armed.lock().unwrap_or_else(|e| e.into_inner());
             continue;
         }
+        WAKE_UPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         armed = match armed.wakers.keys().next() {
             None => timers
                 .changed
@@ -119,7 +176,7 @@ impl Future for Sleep {
                 key
             }
         };
-        armed.wakers.insert(key, cx.waker().clone());
+        armed.wakers.insert(key, Due::Wake(cx.waker().clone()));
         drop(armed);
         if earliest.is_none_or(|earliest| this.deadline < earliest) {
             timers.changed.notify_one();

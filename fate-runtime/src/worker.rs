@@ -152,7 +152,7 @@ pub(crate) fn report_returned(
 
 /// A failure that escaped its worker: recorded with the root, or, for a `critical =
 /// false` worker, reported without failing it.
-fn handle(root: &Root, criticality: Criticality, failure: Failure) {
+pub(crate) fn handle(root: &Root, criticality: Criticality, failure: Failure) {
     match criticality {
         Criticality::Critical => {
             let _ = record(root, failure);

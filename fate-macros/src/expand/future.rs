@@ -83,15 +83,15 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     let future = quote!(async move { #fake_return #moved_in #statements });
     let call = if args.restart.is_some() {
         // Each attempt is a new `async` block, made from fresh clones of the arguments.
-        let clones = super::restart::clone_arguments(&mut sig);
-        let policy = super::restart::policy(args, krate);
+        let clones = super::policy::clone_arguments(&mut sig);
+        let policy = super::policy::policy(args, krate);
         let inspect = if never_an_error {
             quote!(#krate::__private::never_an_error)
         } else {
             let out = private_ident("__fate_out");
             quote!(|#out| #krate::__private::probe!(#out))
         };
-        let criticality = super::restart::criticality(args, krate);
+        let criticality = super::policy::criticality(args, krate);
         quote! {
             #krate::__private::worker_future_restarting(
                 #name,
@@ -117,6 +117,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             #krate::__private::worker_future(#name, #future, |#out| #krate::__private::probe!(#out))
         }
     };
+    let call = super::policy::watch(args, krate, &sig, super::policy::Flavor::Async, call);
     let block = super::block_at(call, &item.body);
     quote! {
         #attrs

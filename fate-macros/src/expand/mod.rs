@@ -4,7 +4,7 @@
 //! runtime, so `return` and `?` keep their meaning and the runtime sees the value.
 
 mod future;
-mod restart;
+mod policy;
 mod root;
 mod test;
 mod types;

@@ -108,6 +108,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             quote!(#krate::__private::worker_plain(#name, #closure))
         }
     };
+    let call = super::policy::watch(args, krate, sig, super::policy::Flavor::Sync, call);
     let block = super::block_at(call, &item.body);
     quote! {
         #attrs
@@ -120,8 +121,8 @@ fn restarting(item: &ItemFn, args: &Args, krate: &TokenStream, name: String) -> 
     let attrs = item.all_attrs();
     let vis = &item.vis;
     let mut sig = item.sig.clone();
-    let clones = super::restart::clone_arguments(&mut sig);
-    let policy = super::restart::policy(args, krate);
+    let clones = super::policy::clone_arguments(&mut sig);
+    let policy = super::policy::policy(args, krate);
     let statements = item.body.stream();
     let closure = match &sig.output {
         ReturnType::Type(arrow, ty) => {
@@ -136,10 +137,11 @@ fn restarting(item: &ItemFn, args: &Args, krate: &TokenStream, name: String) -> 
         let out = private_ident("__fate_out");
         quote!(|#out| #krate::__private::probe!(#out))
     };
-    let criticality = super::restart::criticality(args, krate);
+    let criticality = super::policy::criticality(args, krate);
     let call = quote! {
         #krate::__private::worker_restarting(#name, #policy, #criticality, #closure, #inspect)
     };
+    let call = super::policy::watch(args, krate, &sig, super::policy::Flavor::Sync, call);
     let block = super::block_at(call, &item.body);
     quote! {
         #attrs

@@ -56,3 +56,22 @@ mod root {
 
 #[fate::test(critical = false)]
 fn critical_test() {}
+
+#[fate::supervised(max_poll = "50ms")]
+fn sync_max_poll() {}
+
+#[fate::supervised(stall = "0")]
+fn no_time() {}
+
+#[fate::supervised(stall = "5s")]
+fn opaque_stall() -> impl std::fmt::Display {
+    1
+}
+
+mod stalled_root {
+    #[fate::supervised(stall = "5s")]
+    pub fn main() {}
+}
+
+#[fate::test(stall = "1s")]
+fn stall_test() {}

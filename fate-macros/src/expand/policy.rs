@@ -1,5 +1,7 @@
-//! `restart = N` on a worker: the body becomes a closure the runtime calls once per
-//! attempt, each time with fresh clones of the arguments.
+//! The policy options of a worker: `restart = N` (the body becomes a closure the
+//! runtime calls once per attempt, each time with fresh clones of the arguments),
+//! `critical = false`, and the budgets `stall` and `max_poll` (the supervised call or
+//! future wrapped in a watch).
 //!
 //! ```text
 //! // Input:
@@ -108,4 +110,60 @@ pub(super) fn clone_arguments(sig: &mut Signature) -> TokenStream {
     }
     clones.extend(destructured);
     clones
+}
+
+/// What the expansion of a worker is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flavor {
+    /// A supervised call.
+    Sync,
+    /// A supervised future.
+    Async,
+}
+
+/// The supervised call (sync) or future (async) `call`, inside the watches that
+/// `stall = ".."` and `max_poll = ".."` ask for; `call` itself when neither is set.
+pub(super) fn watch(
+    args: &Args,
+    krate: &TokenStream,
+    sig: &Signature,
+    flavor: Flavor,
+    call: TokenStream,
+) -> TokenStream {
+    let (stall, max_poll) = (args.stall.as_ref(), args.max_poll.as_ref());
+    if stall.is_none() && max_poll.is_none() {
+        return call;
+    }
+    let name = args.name.as_ref().map_or_else(
+        || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
+        |name| name.value.clone(),
+    );
+    let criticality = criticality(args, krate);
+    // Spanned on the function's name: the location a report names before any heartbeat.
+    let site = quote_spanned!(sig.ident.span()=> ::core::panic::Location::caller());
+    let millis = |ms: u64| {
+        let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+        quote!(::core::time::Duration::from_millis(#ms))
+    };
+    let mut call = call;
+    if flavor == Flavor::Async {
+        if let Some(max_poll) = max_poll {
+            let budget = millis(max_poll.millis);
+            call = quote! {
+                #krate::__private::max_poll_future(#name, #budget, #site, #criticality, #call)
+            };
+        }
+        if let Some(stall) = stall {
+            let budget = millis(stall.millis);
+            call = quote! {
+                #krate::__private::watched_future(#name, #budget, #site, #criticality, #call)
+            };
+        }
+    } else if let Some(stall) = stall {
+        let budget = millis(stall.millis);
+        call = quote! {
+            #krate::__private::watched(#name, #budget, #site, #criticality, move || #call)
+        };
+    }
+    call
 }

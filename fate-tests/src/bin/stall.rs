@@ -1,0 +1,117 @@
+//! `stall = ".."` with `fate::heartbeat()`, and `max_poll = ".."` (issue 11, item 2).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use fate_tests::{block_forever, scenario, unknown};
+
+/// Spins and never beats.
+#[fate::supervised(stall = "200ms")]
+fn spin() {
+    let mut x = 0u64;
+    loop {
+        x = black_box(x.wrapping_add(1));
+    }
+}
+
+/// Beats for a while, then gets stuck.
+#[fate::supervised(stall = "200ms")]
+fn beat_then_stick(rounds: u32) {
+    for _ in 0..rounds {
+        std::thread::sleep(Duration::from_millis(20));
+        fate::heartbeat(); // the last heartbeat before it sticks
+    }
+    block_forever()
+}
+
+/// Beats every 20 ms for 600 ms (three budgets), then returns.
+#[fate::supervised(stall = "200ms")]
+fn beat_and_finish() -> u32 {
+    let started = Instant::now();
+    let mut beats = 0;
+    while started.elapsed() < Duration::from_millis(600) {
+        std::thread::sleep(Duration::from_millis(20));
+        fate::heartbeat();
+        beats += 1;
+    }
+    beats
+}
+
+/// Blocks its executor's thread for a second in one poll.
+#[fate::supervised(max_poll = "50ms")]
+async fn handle(request: u32) -> u32 {
+    tokio::task::yield_now().await;
+    std::thread::sleep(Duration::from_secs(1));
+    request
+}
+
+/// Polls quickly, many times, and finishes: never blocked.
+#[fate::supervised(max_poll = "50ms")]
+async fn well_behaved() -> u32 {
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    7
+}
+
+/// Waits forever without a heartbeat.
+#[fate::supervised(stall = "200ms")]
+async fn waits_forever() {
+    std::future::pending::<()>().await;
+}
+
+#[fate::supervised(stall = "200ms", critical = false)]
+fn optional_spin() {
+    std::thread::sleep(Duration::from_millis(400));
+}
+
+#[fate::supervised]
+fn main() {
+    match scenario().as_str() {
+        "spinning" => {
+            std::thread::spawn(spin);
+            block_forever()
+        }
+        "beat_then_stick" => {
+            std::thread::spawn(|| beat_then_stick(5));
+            block_forever()
+        }
+        "beat_and_finish" => {
+            let beats = std::thread::spawn(beat_and_finish)
+                .join()
+                .expect("no panic");
+            println!(
+                "finished after {} heartbeats",
+                if beats > 20 { "many" } else { "few" }
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            println!("cancelled: {}", fate::is_cancelled());
+        }
+        "blocked_poll" => {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+            runtime.block_on(async {
+                let _ = tokio::spawn(handle(3)).await;
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            });
+        }
+        "well_behaved_polls" => {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+            let value = runtime.block_on(async { tokio::spawn(well_behaved()).await });
+            println!("value: {}", value.expect("no panic"));
+            std::thread::sleep(Duration::from_millis(100));
+            println!("cancelled: {}", fate::is_cancelled());
+        }
+        "async_stall" => {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+            runtime.block_on(async {
+                tokio::spawn(waits_forever());
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            });
+        }
+        "not_critical" => {
+            let _ = std::thread::spawn(optional_spin).join();
+            println!("cancelled: {}", fate::is_cancelled());
+        }
+        other => unknown(other),
+    }
+}
