@@ -111,6 +111,24 @@ fn supervised_is_cancelled(x: u64) -> u64 {
     x + u64::from(fate::is_cancelled())
 }
 
+#[fate::supervised(restart = 3)]
+#[inline(never)]
+fn supervised_restart_empty(x: u64) -> u64 {
+    x
+}
+
+#[fate::supervised(critical = false)]
+#[inline(never)]
+fn supervised_not_critical_empty(x: u64) -> u64 {
+    x
+}
+
+#[fate::supervised(stall = "60m")]
+#[inline(never)]
+fn supervised_stall_empty(x: u64) -> u64 {
+    x
+}
+
 type Call = fn(u64) -> u64;
 
 /// (group, plain, supervised)
@@ -177,6 +195,74 @@ fn calls(c: &mut Criterion) {
     );
 }
 
+/// The policy options on an empty worker (no failure), and `fate::heartbeat()`,
+/// one thread, in a root.
+fn policies(c: &mut Criterion) {
+    let group_name = "policy";
+    let mut group = c.benchmark_group(group_name);
+    let mut rows = Vec::new();
+    let cases: [(&str, Call); 5] = [
+        ("plain", plain_empty),
+        ("supervised", supervised_empty),
+        ("supervised, restart = 3", supervised_restart_empty),
+        (
+            "supervised, critical = false",
+            supervised_not_critical_empty,
+        ),
+        ("supervised, stall = \"60m\"", supervised_stall_empty),
+    ];
+    for (label, call) in cases {
+        timed(&mut group, group_name, label, |iters| {
+            time_calls(1, Place::Root, iters, call)
+        });
+        let baseline = (label != "plain").then(|| format!("{group_name}/plain"));
+        rows.push(Row::new(format!("{group_name}/{label}"), baseline));
+    }
+    // A heartbeat, inside a worker with `stall`: the loop with one, against the loop.
+    for (label, beat) in [("loop", false), ("loop with fate::heartbeat()", true)] {
+        timed(&mut group, group_name, label, |iters| {
+            fate::Supervisor::new()
+                .run(move || beating(iters, beat))
+                .expect("no failure")
+        });
+    }
+    rows.push(Row::new(format!("{group_name}/loop"), None));
+    rows.push(Row::new(
+        format!("{group_name}/loop with fate::heartbeat()"),
+        Some(format!("{group_name}/loop")),
+    ));
+    group.finish();
+    print_table(
+        "Policies on an empty worker, and a heartbeat (time per call, 1 thread, in a root)",
+        SAMPLE_SIZE,
+        &rows,
+        false,
+    );
+}
+
+/// `iters` rounds of a loop in a watched worker, each calling a function that beats
+/// (`beat`) or does nothing: called, not inlined, so that the thread-local lookup is
+/// not hoisted out of the loop.
+#[fate::supervised(stall = "60m")]
+fn beating(iters: u64, beat: bool) -> Duration {
+    let round: fn() = if beat { beat_once } else { nothing };
+    let start = std::time::Instant::now();
+    for _ in 0..iters {
+        black_box(round)();
+    }
+    start.elapsed()
+}
+
+#[inline(never)]
+fn beat_once() {
+    fate::heartbeat();
+}
+
+#[inline(never)]
+fn nothing() {
+    black_box(());
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -184,6 +270,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(800))
         .nresamples(20_000);
-    targets = calls
+    targets = calls, policies
 }
 criterion_main!(benches);

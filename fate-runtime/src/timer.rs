@@ -220,8 +220,32 @@ mod tests {
         Pin::new(sleep).poll(&mut Context::from_waker(waker))
     }
 
+    /// While nothing is armed, the timer's thread sleeps: it does not wake up at all.
+    /// The tests that arm the process's timer, one at a time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    #[test]
+    fn the_timer_does_not_wake_up_while_nothing_is_armed() {
+        let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let woken = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(woken.clone());
+        let mut sleep = sleep(Duration::from_millis(5));
+        assert!(poll(&mut sleep, &waker).is_pending());
+        while woken.0.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Half a second with nothing armed (the other test that arms deadlines takes
+        // the same lock).
+        std::thread::sleep(Duration::from_millis(20));
+        let before = wake_ups();
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(timers().armed.lock().unwrap().wakers.is_empty());
+        assert_eq!(wake_ups(), before, "the idle timer woke up");
+    }
+
     #[test]
     fn a_sleep_is_woken_once_at_its_deadline_and_a_dropped_one_never() {
+        let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let woken = Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(woken.clone());
         let mut short = sleep(Duration::from_millis(30));
