@@ -377,6 +377,33 @@
 //!   `main` (a process is restarted by its own supervisor: systemd, Kubernetes). Under
 //!   `panic = "abort"` a panic cannot be restarted (nothing unwinds); an `Err` can.
 //!
+//! # Stuck workers: `stall = ".."`, [`heartbeat`], `max_poll = ".."`
+//!
+//! ```no_run
+//! # struct Job; impl Job { fn run(self) {} }
+//! #[fate::supervised(stall = "5s")]
+//! fn crunch(jobs: std::sync::mpsc::Receiver<Job>) {
+//!     while let Ok(job) = jobs.recv_timeout(std::time::Duration::from_secs(1)) {
+//!         job.run();
+//!         fate::heartbeat();
+//!     }
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! - `stall = "5s"`: a worker that has not called [`heartbeat`] for 5 s (or since it
+//!   started) fails with kind [`FailureKind::Stalled`], reported at its last heartbeat
+//!   (or at the function) with how long it has been silent. Sync and `async`.
+//! - `max_poll = "100ms"` (`async fn` only): one poll of the worker's future that runs
+//!   longer than that has blocked its executor's thread; it is reported while it still
+//!   runs, at the function.
+//! - fate never stops a thread: the stalled worker goes on, its root is cancelled and
+//!   ends as after any failure (`critical = false` applies: then it is only reported).
+//! - One timer thread serves the whole process, and sleeps while no budget is armed; a
+//!   heartbeat is a thread-local read, a load and a store. Starting a watch costs about
+//!   a microsecond, so `stall` belongs on long-running workers, not on each request.
+//! - Not with `#[track_caller]` or a sync `-> impl Trait`, and not on `main`.
+//!
 //! # Workers that may fail: `critical = false`
 //!
 //! `#[supervised(critical = false)]` on a worker reports its failures without failing
