@@ -435,6 +435,18 @@
 //! failures, at most until the grace period is over (1 s when there is none): the alert
 //! about the failure that ends it goes out, and no hook can hold the exit longer.
 //!
+//! # Features
+//!
+//! - `tracing`: every failure, restart and stall is also a `tracing` error event
+//!   (target `fate`): its message is the failure's, with the fields `worker`, `kind`,
+//!   `location`, `thread`, `disposition`, and `attempt` for a restart. It is emitted on
+//!   the thread that recorded the failure, so it carries the spans entered there; with
+//!   `#[fate::supervised]` above `#[tracing::instrument]` on the same function, that is
+//!   the function's span (the other order works too, the event then being outside it).
+//! - `serde`: [`Error`] is `serde::Serialize` (`worker`, `kind`, `message`, `location`,
+//!   `thread`, `chain`, `backtrace` as lines of text, `others`, `later`, `restarts`,
+//!   `disposition`), for log pipelines and alert sinks.
+//!
 //! # Guarantees and limits
 //!
 //! What fate promises:

@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::report::{payload_message, Error};
+use crate::report::{payload_message, Disposition, Error, Failure};
 use crate::stderr;
 
 /// How long one call of a hook may take before it is cut off.
@@ -135,8 +135,51 @@ pub(crate) fn wanted() -> bool {
     ANY.load(Ordering::Acquire)
 }
 
+/// Whether failures are announced at all: to hooks, or to `tracing`.
+#[inline]
+pub(crate) fn announced() -> bool {
+    cfg!(feature = "tracing") || wanted()
+}
+
+/// A failure was recorded (or restarted, or not critical): the hooks get it, and with
+/// the `tracing` feature it is an error event, here on the thread that recorded it (so
+/// that it carries the spans entered there).
+#[inline]
+pub(crate) fn announce(failure: &Failure, disposition: Disposition) {
+    #[cfg(feature = "tracing")]
+    trace(failure, disposition);
+    if wanted() {
+        queue(Error::for_hook(failure.clone(), disposition));
+    }
+}
+
+/// The `tracing` event of a failure (target `fate`, level error): its message is the
+/// failure's, with fields `worker`, `kind`, `location`, `thread`, `disposition`, and
+/// `attempt` for a restart; a subscriber that panics is ignored.
+#[cfg(feature = "tracing")]
+#[cold]
+fn trace(failure: &Failure, disposition: Disposition) {
+    let attempt = match disposition {
+        Disposition::Restarted { restart, .. } => Some(u64::from(restart)),
+        _ => None,
+    };
+    let location = failure.location.as_ref().map(ToString::to_string);
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+        tracing::error!(
+            target: "fate",
+            message = %failure.message,
+            worker = %failure.worker,
+            kind = ?failure.kind,
+            location = location.as_deref(),
+            thread = failure.thread.as_deref(),
+            disposition = ?disposition,
+            attempt,
+        );
+    }));
+}
+
 /// Queues `error` for the hooks.
-pub(crate) fn queue(error: Error) {
+fn queue(error: Error) {
     if !wanted() {
         return;
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 /// How a worker failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub enum FailureKind {
     /// The worker panicked.
@@ -24,6 +25,7 @@ pub enum FailureKind {
 
 /// Where a panic happened: file, line and column, as Rust's panic message shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Location {
     file: Cow<'static, str>,
     line: u32,
@@ -480,6 +482,7 @@ impl Error {
 /// What fate did with a failure: what a failure hook ([`on_failure`](crate::on_failure))
 /// needs to know besides the failure itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub enum Disposition {
     /// The first failure of its root: it failed the root, which is cancelled and ends
@@ -621,6 +624,41 @@ impl fmt::Debug for Error {
             )?;
         }
         Ok(())
+    }
+}
+
+/// With the `serde` feature: the report as data, for log pipelines: `worker`, `kind`,
+/// `message`, `location` (`file`, `line`, `column`), `thread`, `chain` (the error's
+/// causes, outermost first), `backtrace` (its frames as lines of text, when one was
+/// captured), `others` (how many failures came after), `later` (the first few of them,
+/// as summary lines), `restarts`, `disposition`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let first = &self.inner.first;
+        let backtrace: Option<Vec<String>> = self
+            .backtrace()
+            .map(|bt| readable_backtrace(bt).lines().map(str::to_owned).collect());
+        let later: Vec<String> = self
+            .inner
+            .listed
+            .iter()
+            .map(Failure::summary_line)
+            .collect();
+        let mut report = serializer.serialize_struct("Error", 11)?;
+        report.serialize_field("worker", &*first.worker)?;
+        report.serialize_field("kind", &first.kind)?;
+        report.serialize_field("message", &first.message)?;
+        report.serialize_field("location", &first.location)?;
+        report.serialize_field("thread", &first.thread)?;
+        report.serialize_field("chain", &first.chain)?;
+        report.serialize_field("backtrace", &backtrace)?;
+        report.serialize_field("others", &self.inner.others)?;
+        report.serialize_field("later", &later)?;
+        report.serialize_field("restarts", &self.inner.restarts.count)?;
+        report.serialize_field("disposition", &self.inner.disposition)?;
+        report.end()
     }
 }
 

@@ -25,7 +25,7 @@ use crate::alerts;
 use crate::cancel;
 use crate::context::{self, Formatting, Frame};
 use crate::outcome::ErrorRef;
-use crate::report::{next_seq, payload_message, Capture, Disposition, Error, Failure, Resolution};
+use crate::report::{next_seq, payload_message, Capture, Disposition, Failure, Resolution};
 use crate::root::{DisplayDuration, Recorded, Root};
 use crate::stderr;
 use crate::sync::Arc;
@@ -256,13 +256,11 @@ fn consider(root: &Arc<Root>, frame: &Frame, budget: &mut Budget, failure: &Fail
     if !root.note_restart(frame.name, failure) {
         return Next::HandOn;
     }
-    if alerts::wanted() {
-        let disposition = Disposition::Restarted {
-            restart: number,
-            of: budget.policy.times,
-        };
-        alerts::queue(Error::for_hook(failure.clone(), disposition));
-    }
+    let disposition = Disposition::Restarted {
+        restart: number,
+        of: budget.policy.times,
+    };
+    alerts::announce(failure, disposition);
     let after = if backoff.is_zero() {
         String::new()
     } else {

@@ -145,6 +145,9 @@ struct State {
     not_critical: Listed,
     /// The outcome was decided with a failure: what comes later follows from it.
     decided_failed: bool,
+    /// Failures recorded under the lock, for the hooks and `tracing`, told once the
+    /// lock is released (their code must never run under it).
+    to_announce: Vec<(Failure, Disposition)>,
 }
 
 /// A failure a worker's restart policy handled.
@@ -252,6 +255,7 @@ impl Root {
                 restarts_dropped: 0,
                 not_critical: Listed::default(),
                 decided_failed: false,
+                to_announce: Vec::new(),
             }),
             changed: Condvar::new(),
             clock: Clock::new(),
@@ -501,17 +505,25 @@ impl Root {
     }
 
     fn record_locked(&self, state: &mut State, failure: Failure) -> Recorded {
-        // For the failure hooks (only when there are some: the clone costs).
-        let for_hooks = alerts::wanted().then(|| failure.clone());
+        // For the failure hooks and `tracing` (only when wanted: the clone costs).
+        let to_announce = alerts::announced().then(|| failure.clone());
         let recorded = self.record_locked_for_report(state, failure);
-        if let Some(failure) = for_hooks {
+        if let Some(failure) = to_announce {
             let disposition = match recorded {
                 Recorded::First => Disposition::FailedRoot,
                 Recorded::Later | Recorded::TooLate => Disposition::Later,
             };
-            alerts::queue(Error::for_hook(failure, disposition));
+            state.to_announce.push((failure, disposition));
         }
         recorded
+    }
+
+    /// Tells the hooks and `tracing` of the failures recorded under the lock just
+    /// released.
+    fn announce(&self, failures: Vec<(Failure, Disposition)>) {
+        for (failure, disposition) in failures {
+            alerts::announce(&failure, disposition);
+        }
     }
 
     fn record_locked_for_report(&self, state: &mut State, failure: Failure) -> Recorded {
@@ -544,11 +556,13 @@ impl Root {
     }
 
     /// Wakes whoever a record concerns, after the lock is released.
-    fn after_record(&self, state: crate::sync::MutexGuard<'_, State>, recorded: Recorded) {
+    fn after_record(&self, mut state: crate::sync::MutexGuard<'_, State>, recorded: Recorded) {
         let notice = (recorded == Recorded::First)
             .then(|| self.grace_notice(&state))
             .flatten();
+        let to_announce = std::mem::take(&mut state.to_announce);
         drop(state);
+        self.announce(to_announce);
         if recorded == Recorded::TooLate {
             return;
         }
@@ -653,7 +667,9 @@ impl Root {
             self.flags.fetch_or(ENDING, Ordering::Release);
         }
         self.set_flags(&state);
+        let to_announce = std::mem::take(&mut state.to_announce);
         drop(state);
+        self.announce(to_announce);
         self.changed.notify_all();
         if self.is_cancelled() && !was_cancelled {
             self.wake_cancelled();

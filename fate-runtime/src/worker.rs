@@ -24,7 +24,7 @@ use crate::ending;
 use crate::hook::{self, Reraised};
 use crate::outcome::ErrorRef;
 use crate::report::{
-    next_seq, payload_message, Capture, Disposition, Error, ErrorText, Failure, WorkerName,
+    next_seq, payload_message, Capture, Disposition, ErrorText, Failure, WorkerName,
 };
 use crate::root::{Recorded, Root};
 use crate::stderr;
@@ -171,9 +171,7 @@ fn not_critical(root: &Root, failure: Failure) {
         failure.summary_line()
     ));
     root.note_not_critical(&failure);
-    if alerts::wanted() {
-        alerts::queue(Error::for_hook(failure, Disposition::NotCritical));
-    }
+    alerts::announce(&failure, Disposition::NotCritical);
 }
 
 /// Whether a panic that escapes a frame goes on unwinding.
