@@ -6,10 +6,11 @@
 //! not a public API.
 //!
 //! The modules are layers, each importing only those below it (ARCHITECTURE.md):
-//! `sync`, `clock`, `stderr` → `report` (what a failure is) → `root` (one root's
-//! state) → `context` (the process root and the one thread-local) → `ending` (a root
-//! that ends the process) → `hook` (the panic hook) → `outcome` (is a value an `Err`)
-//! → `worker` (the supervised call) → `future`, `cancel` → `supervisor`, `scope`,
+//! `sync`, `clock`, `stderr`, `timer` → `report` (what a failure is) → `alerts` (the
+//! failure hooks) → `root` (one root's state) → `context` (the process root and the
+//! one thread-local) → `ending` (a root that ends the process) → `hook` (the panic
+//! hook) → `outcome` (is a value an `Err`) → `worker` (the supervised call) →
+//! `future`, `cancel` → `restart`, `stall` (the policies) → `supervisor`, `scope`,
 //! `testing`, `exit` → `__private`.
 
 #![forbid(unsafe_code)]
