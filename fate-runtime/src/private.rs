@@ -154,6 +154,20 @@ pub fn worker_future_restarting<F: Future>(
     )
 }
 
+fn watched_as(
+    name: &'static str,
+    budget: std::time::Duration,
+    site: &'static std::panic::Location<'static>,
+    criticality: Criticality,
+) -> crate::stall::Watched {
+    crate::stall::Watched {
+        name: WorkerName::Named(name),
+        budget,
+        site,
+        criticality,
+    }
+}
+
 /// A sync worker with `stall = ".."`: `call` is its supervised call, `site` where the
 /// function is.
 #[inline]
@@ -164,12 +178,7 @@ pub fn watched<R>(
     criticality: Criticality,
     call: impl FnOnce() -> R,
 ) -> R {
-    let watched = crate::stall::Watched {
-        name: WorkerName::Named(name),
-        budget,
-        site,
-        criticality,
-    };
+    let watched = watched_as(name, budget, site, criticality);
     crate::stall::watched(watched, call)
 }
 
@@ -182,12 +191,7 @@ pub fn watched_future<F: Future>(
     criticality: Criticality,
     future: F,
 ) -> impl Future<Output = F::Output> {
-    let watched = crate::stall::Watched {
-        name: WorkerName::Named(name),
-        budget,
-        site,
-        criticality,
-    };
+    let watched = watched_as(name, budget, site, criticality);
     crate::stall::watched_future(watched, future)
 }
 
@@ -200,12 +204,7 @@ pub fn max_poll_future<F: Future>(
     criticality: Criticality,
     future: F,
 ) -> impl Future<Output = F::Output> {
-    let watched = crate::stall::Watched {
-        name: WorkerName::Named(name),
-        budget,
-        site,
-        criticality,
-    };
+    let watched = watched_as(name, budget, site, criticality);
     crate::stall::max_poll_future(watched, future)
 }
 

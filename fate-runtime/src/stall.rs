@@ -135,7 +135,21 @@ fn check(
             watched.site,
         ),
     };
-    let failure = Failure {
+    worker::handle(
+        &root,
+        watched.criticality,
+        stalled(watched, message, location, thread),
+    );
+}
+
+/// The failure of a stalled worker.
+fn stalled(
+    watched: Watched,
+    message: String,
+    location: &'static StdLocation<'static>,
+    thread: Option<String>,
+) -> Failure {
+    Failure {
         seq: next_seq(),
         worker: watched.name.to_cow(),
         kind: FailureKind::Stalled,
@@ -145,8 +159,7 @@ fn check(
         location: Some(Location::from_std(location)),
         thread,
         backtrace: None,
-    };
-    worker::handle(&root, watched.criticality, failure);
+    }
 }
 
 /// `max_poll = ".."`: one poll of a supervised future that runs past `limit` has
@@ -155,23 +168,14 @@ pub(crate) fn blocked_poll(root: &Root, watched: Watched, thread: Option<String>
     if !root.is_collecting() {
         return;
     }
-    let failure = Failure {
-        seq: next_seq(),
-        worker: watched.name.to_cow(),
-        kind: FailureKind::Stalled,
-        message: format!(
-            "one poll has blocked its executor's thread for more than {} (its budget: \
-             `max_poll = \"{}\"`); an `async fn` must not block: move the blocking work to \
-             `spawn_blocking` or a thread",
-            DisplayDuration(watched.budget),
-            DisplayDuration(watched.budget)
-        ),
-        chain: Vec::new(),
-        chain_note: None,
-        location: Some(Location::from_std(watched.site)),
-        thread,
-        backtrace: None,
-    };
+    let message = format!(
+        "one poll has blocked its executor's thread for more than {} (its budget: \
+         `max_poll = \"{}\"`); an `async fn` must not block: move the blocking work to \
+         `spawn_blocking` or a thread",
+        DisplayDuration(watched.budget),
+        DisplayDuration(watched.budget)
+    );
+    let failure = stalled(watched, message, watched.site, thread);
     worker::handle(root, watched.criticality, failure);
 }
 
