@@ -172,3 +172,28 @@ fn restart_example_ends_with_the_report_once_the_budget_is_spent() {
             "it did not end promptly",
         );
 }
+
+#[test]
+fn stall_example_reports_the_stuck_worker_at_its_last_heartbeat() {
+    let output = run(&example("stall"), &[]);
+    let at = location_of("examples/stall.rs", "fate::heartbeat();");
+    output
+        .check(output.status.code() == Some(1), "the status is not 1")
+        .check(
+            output.stderr.starts_with(&format!(
+                "Error: worker `crunch` stalled at {at}: no heartbeat for 5"
+            )),
+            "no report of the stalled worker at its last heartbeat",
+        )
+        .check(
+            output.stderr.contains(
+                "(its budget: `stall = \"500ms\"`); the last one was here\n  thread: cruncher\n",
+            ),
+            "the report does not say the budget and the thread",
+        )
+        .check(output.count("Error:") == 1, "not exactly one report")
+        .check(
+            output.elapsed < Duration::from_secs(5),
+            "it did not end promptly",
+        );
+}
