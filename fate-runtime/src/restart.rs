@@ -113,15 +113,22 @@ pub(crate) fn restarting<R>(
     mut attempt: impl FnMut() -> R,
     inspect: impl for<'a> Fn(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
-    let (Some(frame), Some(root)) = (context::innermost(), context::current_root()) else {
-        // No root: exactly the plain function, called once.
-        return attempt();
-    };
     let mut budget = Budget::new(policy);
     loop {
+        // The frame and root are looked up only when an attempt fails: a call that
+        // succeeds costs the loop's `catch_unwind` and nothing more. (Still inside the
+        // worker's frame: the attempt's own frames are left by now.)
+        let here = || match (context::innermost(), context::current_root()) {
+            (Some(frame), Some(root)) => Some((frame, root)),
+            // No root: exactly the plain function; its failure is handed on.
+            _ => None,
+        };
         match panic::catch_unwind(AssertUnwindSafe(&mut attempt)) {
             Ok(value) => {
                 let Some(error) = inspect(&value) else {
+                    return value;
+                };
+                let Some((frame, root)) = here() else {
                     return value;
                 };
                 let failure = returned_failure(&frame, error);
@@ -137,6 +144,9 @@ pub(crate) fn restarting<R>(
                 }
             }
             Err(payload) => {
+                let Some((frame, root)) = here() else {
+                    panic::resume_unwind(payload);
+                };
                 let Some((backoff, capture)) = take_panic(&root, &frame, &mut budget, &*payload)
                 else {
                     panic::resume_unwind(payload);
@@ -176,7 +186,11 @@ pub(crate) async fn restarting_future<F: Future>(
             }
         })
         .await;
-        // Still inside the poll that saw the outcome: its frame is the innermost.
+        let outcome = match outcome {
+            Ok(output) if inspect(&output).is_none() => return output,
+            failed => failed,
+        };
+        // A failure. Still inside the poll that saw it: its frame is the innermost.
         let (Some(frame), Some(root)) = (context::innermost(), context::current_root()) else {
             return match outcome {
                 Ok(output) => output,
