@@ -543,9 +543,16 @@ pub(crate) struct Beats {
     /// The address of the last heartbeat's `Location`, only to see it change cheaply.
     last_site: std::sync::atomic::AtomicUsize,
     site: std::sync::Mutex<Option<&'static std::panic::Location<'static>>>,
+    /// fate itself makes the worker wait (a restart's backoff): not a stall.
+    waiting: std::sync::atomic::AtomicBool,
 }
 
 impl Beats {
+    /// Whether fate is making the worker wait now.
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     #[inline]
     fn beat(&self, site: &'static std::panic::Location<'static>) {
         use std::sync::atomic::Ordering::Relaxed;
@@ -586,6 +593,37 @@ pub(crate) fn beat(site: &'static std::panic::Location<'static>) {
             }
         }
     });
+}
+
+/// A wait of fate's own in a watched worker (a restart's backoff): it does not count
+/// against the worker's heartbeat budget, and its end counts as a heartbeat. Ends when
+/// dropped.
+pub(crate) struct Waiting(Option<Arc<Beats>>);
+
+/// Begins a [`Waiting`] for the watched worker running here, if any.
+pub(crate) fn waiting() -> Waiting {
+    let beats = CONTEXT
+        .try_with(|cx| cx.beats.try_borrow().ok().and_then(|beats| beats.clone()))
+        .ok()
+        .flatten();
+    if let Some(beats) = &beats {
+        beats
+            .waiting
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Waiting(beats)
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some(beats) = &self.0 {
+            beats
+                .count
+                .store(beats.count.load(Relaxed).wrapping_add(1), Relaxed);
+            beats.waiting.store(false, Relaxed);
+        }
+    }
 }
 
 /// Makes `beats` the watched worker's on this thread; returns the one before, to give

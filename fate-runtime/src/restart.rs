@@ -135,7 +135,7 @@ pub(crate) fn restarting<R>(
                 match consider(&root, &frame, &mut budget, &failure) {
                     Next::HandOn => return value,
                     Next::Restart(backoff) => {
-                        if !backoff.is_zero() && root.wait_cancelled(backoff) {
+                        if back_off(&root, backoff) {
                             // Cancelled while waiting: no more restarts; the `Err` is
                             // handed on as it would have been.
                             return value;
@@ -151,7 +151,7 @@ pub(crate) fn restarting<R>(
                 else {
                     panic::resume_unwind(payload);
                 };
-                if !backoff.is_zero() && root.wait_cancelled(backoff) {
+                if back_off(&root, backoff) {
                     hand_on_taken_panic(&root, &frame, &capture);
                     panic::resume_unwind(payload);
                 }
@@ -232,9 +232,21 @@ pub(crate) async fn restarting_future<F: Future>(
     }
 }
 
+/// Waits `backoff` on this thread, or less if `root` is cancelled meanwhile; `true` if
+/// it was. Not a stall of the worker: fate makes it wait.
+fn back_off(root: &Root, backoff: Duration) -> bool {
+    if backoff.is_zero() {
+        return false;
+    }
+    let _waiting = context::waiting();
+    root.wait_cancelled(backoff)
+}
+
 /// Waits `backoff`, or less if the root is cancelled meanwhile; `true` if the whole
 /// backoff passed.
 async fn wait_or_cancelled(backoff: Duration) -> bool {
+    // Begun in the poll that fails (the watched worker's, if any), ended when done.
+    let _waiting = context::waiting();
     let mut sleep = pin!(timer::sleep(backoff));
     let mut cancelled = pin!(cancel::cancelled());
     poll_fn(|cx| {

@@ -112,7 +112,7 @@ fn check(
         return;
     }
     let count = watch.beats.count();
-    if count != seen {
+    if count != seen || watch.beats.is_waiting() {
         arm(watch, root, watched, thread, count, Instant::now());
         return;
     }

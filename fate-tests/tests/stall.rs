@@ -108,3 +108,17 @@ fn a_stall_that_is_not_critical_is_reported_and_main_goes_on() {
         .assert_stderr_has("fate: worker `optional_spin` stalled at")
         .assert_stderr_has("(not critical: the program goes on)\n");
 }
+
+/// A restart's backoff, longer than the heartbeat budget, is fate's own wait: no stall.
+#[test]
+fn a_restarts_backoff_is_not_a_stall() {
+    for (scenario, value) in [("restart_backoff", 2), ("restart_backoff_async", 3)] {
+        run(STALL)
+            .arg(scenario)
+            .output()
+            .assert_code(0)
+            .assert_stdout(&format!("value: Ok({value})\n"))
+            .assert_stderr_count("restarting", 1)
+            .assert_stderr_lacks("stalled");
+    }
+}

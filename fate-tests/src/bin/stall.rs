@@ -65,6 +65,28 @@ fn optional_spin() {
     std::thread::sleep(Duration::from_millis(400));
 }
 
+static ATTEMPTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Fails once, then backs off for 1 s, five times its heartbeat budget: fate's own wait,
+/// not a stall; the second attempt succeeds.
+#[fate::supervised(stall = "200ms", restart = 1, backoff = "1s")]
+fn backs_off() -> Result<u32, String> {
+    fate::heartbeat();
+    if ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+        return Err("first attempt".to_owned());
+    }
+    Ok(2)
+}
+
+#[fate::supervised(stall = "200ms", restart = 1, backoff = "1s")]
+async fn backs_off_async() -> Result<u32, String> {
+    fate::heartbeat();
+    if ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+        return Err("first attempt".to_owned());
+    }
+    Ok(3)
+}
+
 #[fate::supervised]
 fn main() {
     match scenario().as_str() {
@@ -107,6 +129,14 @@ fn main() {
                 tokio::spawn(waits_forever());
                 tokio::time::sleep(Duration::from_secs(10)).await;
             });
+        }
+        "restart_backoff" => {
+            println!("value: {:?}", backs_off());
+        }
+        "restart_backoff_async" => {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+            let value = runtime.block_on(async { tokio::spawn(backs_off_async()).await });
+            println!("value: {:?}", value.expect("no panic"));
         }
         "not_critical" => {
             let _ = std::thread::spawn(optional_spin).join();
