@@ -1,18 +1,21 @@
-//! A producer and a consumer in a `fate::scope`, both borrowing the caller's data. The
-//! consumer panics on a bad record. With `std::thread::scope` the producer would block
-//! forever on the full channel, and the scope with it; with `fate::scope` the
+//! A producer and a consumer in a `fate::scope`, both borrowing the caller's data (the
+//! records, and the channel's receiving end, which `main` keeps). The
+//! consumer panics on a bad record. With `std::thread::scope` the producer would wait
+//! forever for room in the full channel, and the scope with it; with `fate::scope` the
 //! consumer's failure cancels the scope, the producer sees it and stops, and the scope
 //! returns the consumer's report.
 //!
 //! Run it with `cargo run --example scope`.
 
 use std::sync::mpsc::{sync_channel, TrySendError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 fn main() {
     let records: Vec<u32> = (0..1_000).collect(); // borrowed by both threads
+    let (tx, rx) = sync_channel(4);
+    let rx = Mutex::new(rx); // borrowed by the consumer: kept, whatever the consumer does
     let result = fate::scope(|s| {
-        let (tx, rx) = sync_channel(4);
         let records = &records;
         s.spawn_named("producer", move || {
             for record in records {
@@ -28,13 +31,15 @@ fn main() {
                             }
                             record = back;
                         }
-                        Err(TrySendError::Disconnected(_)) => return,
+                        Err(TrySendError::Disconnected(_)) => unreachable!("`main` keeps `rx`"),
                     }
                 }
             }
         });
+        let rx = &rx;
         s.spawn_named("consumer", move || {
             let mut total = 0;
+            let rx = rx.lock().expect("only the consumer locks it");
             for record in rx.iter() {
                 if record == 7 {
                     panic!("bad record {record}");

@@ -365,17 +365,27 @@
 //!   "restarted N times in .. s before this failure", listing them ([`Error::restarts`]).
 //! - **Backoff**: `backoff = ".."` (default 0) before the first restart, doubling for
 //!   each further one within `within`, up to `max_backoff` (default 30 s). The wait ends
-//!   at once when the root is cancelled, and cancellation stops restarting: the last
-//!   failure is then handed on as it is.
+//!   at once when the root is cancelled, and cancellation stops restarting: the
+//!   failure being restarted then ends the worker (the caller gets its `Err`, or the
+//!   panic goes on unwinding) without being reported again, since it was told as a
+//!   restart already; a root stopped by [`cancel`] still ends well.
 //! - **Each restart** is one line on stderr (``fate: worker `poll_feed` failed: ..;
 //!   restarting `poll_feed` (1 of 3 within 10s) in 50ms``); the panic behind it is not
 //!   printed as well. A failure of a supervised call inside the worker restarts the
 //!   worker too (the line names the call it came from).
 //! - `async fn` workers restart the same way: each attempt is a new future, made from
 //!   fresh clones, and the backoff is fate's own timer (no executor needed).
+//! - An `async fn` worker dropped during its backoff (a `select!` that took another
+//!   branch, an aborted task) is cancelled, as any dropped future is: its last failure,
+//!   told already as a restart, is not reported again.
 //! - Not with `#[track_caller]`, nor a sync worker returning `impl Trait`, nor on
 //!   `main` (a process is restarted by its own supervisor: systemd, Kubernetes). Under
 //!   `panic = "abort"` a panic cannot be restarted (nothing unwinds); an `Err` can.
+//!   Under `all_panics` a panic is a failure the moment it starts, so only `Err`s are
+//!   restarted.
+//! - Under `cargo test`, libtest's own panic hook (which fate runs, as any hook
+//!   installed before its own) prints each restarted panic's message in the test's
+//!   output; fate's restart lines go to the process's stderr.
 //!
 //! # Stuck workers: `stall = ".."`, [`heartbeat`], `max_poll = ".."`
 //!
@@ -418,10 +428,18 @@
 //! # Failure hooks: [`on_failure`]
 //!
 //! ```no_run
-//! fate::on_failure(|failure| {
-//!     // post one JSON line to the alert sink, page someone, ...
-//!     eprintln!("ALERT {:?}: {failure}", failure.disposition());
+//! use std::io::Write;
+//! use std::sync::Mutex;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let sink = Mutex::new(std::fs::File::options().create(true).append(true).open("alerts.log")?);
+//! fate::on_failure(move |failure| {
+//!     // or post one JSON line to the alert sink, page someone, ...
+//!     let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+//!     let _ = writeln!(sink, "ALERT {:?}: {failure}", failure.disposition());
 //! });
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! A hook is called for every failure of every root in the process from then on: the
@@ -435,6 +453,17 @@
 //! failures, at most until the grace period is over (1 s when there is none): the alert
 //! about the failure that ends it goes out, and no hook can hold the exit longer.
 //!
+//! - **Send alerts elsewhere than stderr.** A hook runs while fate may be printing a
+//!   report, and fate writes to stderr without `std::io::stderr()`'s lock (so that a
+//!   thread stuck holding it cannot block the report): a hook's `eprintln!` can land in
+//!   the middle of the report. Write to a file, a socket, a channel.
+//! - **Cost.** A call takes about 43 µs of fate's (a round trip to the thread that runs
+//!   the hooks, so that a slow one can be cut off), one call per hook per failure; at
+//!   exit, only the calls that fit in the wait are made.
+//! - **Late failures**, after their root decided its outcome, are [`Disposition::Later`]
+//!   when the root had ended well; after a root that failed they are most often its
+//!   consequences (workers stopping), and are left out, as on stderr.
+//!
 //! # Features
 //!
 //! - `tracing`: every failure, restart and stall is also a `tracing` error event
@@ -445,7 +474,8 @@
 //!   the function's span (the other order works too, the event then being outside it).
 //! - `serde`: [`Error`] is `serde::Serialize` (`worker`, `kind`, `message`, `location`,
 //!   `thread`, `chain`, `backtrace` as lines of text, `others`, `later`, `restarts`,
-//!   `disposition`), for log pipelines and alert sinks.
+//!   `restarted` (the earlier attempts), `not_critical`, `disposition`), for log
+//!   pipelines and alert sinks.
 //!
 //! # Guarantees and limits
 //!
@@ -470,7 +500,9 @@
 //! - **A bounded exit.** With no grace period the program ends right after the first
 //!   failure; with `grace = "d"`, at most `d` after it, and sooner once the body and
 //!   every running supervised worker have finished. Add the unwind patience when a
-//!   panic is still unwinding. `Supervisor::run` returns within the same bound.
+//!   panic is still unwinding, and with an [`on_failure`] hook registered, the wait for
+//!   its calls (up to the grace period, or 1 s with none; the other threads go on
+//!   meanwhile, cancelled). `Supervisor::run` returns within the same bound.
 //! - **fate only observes.** Values and `Err`s come back unchanged; panics keep unwinding
 //!   with their own payload.
 //!

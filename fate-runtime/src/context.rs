@@ -279,6 +279,9 @@ struct Context {
     formatting: Cell<Formatting>,
     /// The heartbeats of the innermost worker with `stall = ".."` running here.
     beats: ManuallyDrop<RefCell<Option<Arc<Beats>>>>,
+    /// The call or future (its owner id) whose returned `Err` is handled already (a
+    /// restart it told of, then cut short by cancellation): not to report.
+    handled: Cell<u64>,
 }
 
 thread_local! {
@@ -299,6 +302,7 @@ thread_local! {
             passed_up: ManuallyDrop::new(RefCell::new(None)),
             formatting: Cell::new(Formatting::Nothing),
             beats: ManuallyDrop::new(RefCell::new(None)),
+            handled: Cell::new(0),
         }
     };
 
@@ -545,12 +549,23 @@ pub(crate) struct Beats {
     site: std::sync::Mutex<Option<&'static std::panic::Location<'static>>>,
     /// fate itself makes the worker wait (a restart's backoff): not a stall.
     waiting: std::sync::atomic::AtomicBool,
+    /// The watched worker this one runs in, on the same thread: a heartbeat here is
+    /// one there too.
+    outer: Option<Arc<Beats>>,
 }
 
 impl Beats {
     /// Whether fate is making the worker wait now.
     pub(crate) fn is_waiting(&self) -> bool {
         self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The heartbeats of a watched worker that runs inside `outer` (on this thread).
+    pub(crate) fn inside(outer: Option<Arc<Beats>>) -> Beats {
+        Beats {
+            outer,
+            ..Beats::default()
+        }
     }
 
     #[inline]
@@ -562,6 +577,9 @@ impl Beats {
         let address = site as *const std::panic::Location<'static> as usize;
         if self.last_site.load(Relaxed) != address {
             self.moved(site, address);
+        }
+        if let Some(outer) = &self.outer {
+            outer.beat(site);
         }
     }
 
@@ -600,12 +618,17 @@ pub(crate) fn beat(site: &'static std::panic::Location<'static>) {
 /// dropped.
 pub(crate) struct Waiting(Option<Arc<Beats>>);
 
-/// Begins a [`Waiting`] for the watched worker running here, if any.
-pub(crate) fn waiting() -> Waiting {
-    let beats = CONTEXT
+/// The heartbeats of the watched worker running here, if any.
+pub(crate) fn current_beats() -> Option<Arc<Beats>> {
+    CONTEXT
         .try_with(|cx| cx.beats.try_borrow().ok().and_then(|beats| beats.clone()))
         .ok()
-        .flatten();
+        .flatten()
+}
+
+/// Begins a [`Waiting`] for the watched worker running here, if any.
+pub(crate) fn waiting() -> Waiting {
+    let beats = current_beats();
     if let Some(beats) = &beats {
         beats
             .waiting
@@ -640,6 +663,24 @@ pub(crate) fn watch(beats: Option<Arc<Beats>>) -> Option<Arc<Beats>> {
         })
         .ok()
         .flatten()
+}
+
+/// The `Err` the call or future `owner` is about to return is handled already.
+pub(crate) fn mark_handled(owner: u64) {
+    let _ = CONTEXT.try_with(|cx| cx.handled.set(owner));
+}
+
+/// Whether the `Err` of `owner` was marked handled (and forgets the mark).
+pub(crate) fn take_handled(owner: u64) -> bool {
+    CONTEXT
+        .try_with(|cx| {
+            let handled = cx.handled.get() == owner;
+            if handled {
+                cx.handled.set(0);
+            }
+            handled
+        })
+        .unwrap_or(false)
 }
 
 /// The innermost supervised call on this thread, if any.

@@ -24,10 +24,10 @@ use once_cell::sync::OnceCell;
 use crate::alerts;
 use crate::context::{self, Formatting};
 use crate::ending;
-use crate::report::WorkerName;
 use crate::report::{
     backtrace_wanted, next_seq, payload_message, Capture, ErrorText, Location, Resolution,
 };
+use crate::report::{Disposition, WorkerName};
 use crate::root::{self, Recorded, Root};
 use crate::stderr;
 use crate::sync::Arc;
@@ -76,6 +76,17 @@ fn is_default_hook(hook: &Hook) -> bool {
     same && std::mem::size_of_val(&**hook) == 0
 }
 
+/// A supervised worker's panic after its root (and every root above it) decided: Rust
+/// prints it, and the failure hooks hear of it here, once, as `worker::record` tells
+/// them of a late `Err`: when the root ended well (after a failure, later failures
+/// are most often its consequences).
+#[cold]
+fn announce_late(capture: &Capture, worker: WorkerName, root: &Root) {
+    if !root.decided_failed() {
+        alerts::announce(&capture.to_failure(worker), Disposition::Later);
+    }
+}
+
 fn hook(info: &PanicHookInfo<'_>) {
     let Some(installed) = INSTALLED.get() else {
         return;
@@ -85,6 +96,11 @@ fn hook(info: &PanicHookInfo<'_>) {
         return;
     }
     if !root::any_alive() {
+        if alerts::announced() {
+            if let (Some(frame), Some(root)) = (context::innermost(), context::current_root()) {
+                announce_late(&capture(info, Some(frame.name)), frame.name, &root);
+            }
+        }
         (installed.previous)(info);
         return;
     }
@@ -165,6 +181,8 @@ fn hook(info: &PanicHookInfo<'_>) {
                 (installed.previous)(info);
             }
             return;
+        } else {
+            announce_late(&capture, frame.name, root);
         }
     }
     if let Some(root) = context::all_panics_root().filter(|root| root.is_collecting()) {

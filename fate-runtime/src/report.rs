@@ -631,7 +631,9 @@ impl fmt::Debug for Error {
 /// `message`, `location` (`file`, `line`, `column`), `thread`, `chain` (the error's
 /// causes, outermost first), `backtrace` (its frames as lines of text, when one was
 /// captured), `others` (how many failures came after), `later` (the first few of them,
-/// as summary lines), `restarts`, `disposition`.
+/// as summary lines), `restarts` (how many) and `restarted` (the first few, as summary
+/// lines), `not_critical` (the failures of `critical = false` workers before it, as
+/// summary lines), `disposition`.
 #[cfg(feature = "serde")]
 impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -646,7 +648,7 @@ impl serde::Serialize for Error {
             .iter()
             .map(Failure::summary_line)
             .collect();
-        let mut report = serializer.serialize_struct("Error", 11)?;
+        let mut report = serializer.serialize_struct("Error", 13)?;
         report.serialize_field("worker", &*first.worker)?;
         report.serialize_field("kind", &first.kind)?;
         report.serialize_field("message", &first.message)?;
@@ -657,6 +659,8 @@ impl serde::Serialize for Error {
         report.serialize_field("others", &self.inner.others)?;
         report.serialize_field("later", &later)?;
         report.serialize_field("restarts", &self.inner.restarts.count)?;
+        report.serialize_field("restarted", &self.inner.restarts.listed)?;
+        report.serialize_field("not_critical", &self.inner.not_critical.listed)?;
         report.serialize_field("disposition", &self.inner.disposition)?;
         report.end()
     }

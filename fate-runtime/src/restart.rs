@@ -7,11 +7,12 @@
 //! the worker's supervised future (async), so the protocol of a failure is the usual
 //! one up to the moment the loop sees it: the hook holds a panic for the frame, an
 //! inner call's `Err` is passed up to it. The loop then either hands the failure on
-//! unchanged (the budget is spent, or the root is cancelled: the frame reports it as
-//! it would any failure) or takes it back from the protocol (the held panic released
-//! without its message; the `Err` dropped), notes the restart with the root (for the
-//! report) and on stderr, waits out the backoff (cut short by cancellation), and
-//! calls again.
+//! unchanged (the budget is spent, or the root is cancelled before the failure: the
+//! frame reports it as it would any failure) or takes it back from the protocol (the
+//! held panic released without its message; the `Err` dropped), notes the restart with
+//! the root (for the report) and on stderr, waits out the backoff, and calls again. A
+//! cancellation that cuts the backoff short ends the worker with the failure taken
+//! back, marked as dealt with: it was told as a restart, and is not reported again.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use crate::alerts;
 use crate::cancel;
-use crate::context::{self, Formatting, Frame};
+use crate::context::{self, Formatting, Frame, PassedUp};
 use crate::outcome::ErrorRef;
 use crate::report::{next_seq, payload_message, Capture, Disposition, Failure, Resolution};
 use crate::root::{DisplayDuration, Recorded, Root};
@@ -131,13 +132,21 @@ pub(crate) fn restarting<R>(
                 let Some((frame, root)) = here() else {
                     return value;
                 };
-                let failure = returned_failure(&frame, error);
+                let (failure, passed_up) = returned_failure(&frame, error);
                 match consider(&root, &frame, &mut budget, &failure) {
-                    Next::HandOn => return value,
+                    Next::HandOn => {
+                        // As it came: still named for the inner call that passed it up.
+                        if let Some(passed_up) = passed_up {
+                            context::pass_up(passed_up);
+                        }
+                        return value;
+                    }
                     Next::Restart(backoff) => {
                         if back_off(&root, backoff) {
-                            // Cancelled while waiting: no more restarts; the `Err` is
-                            // handed on as it would have been.
+                            // Cancelled while waiting: no more restarts. The failure was
+                            // told as a restart already: the worker ends with it, and
+                            // its frame does not report it again.
+                            context::mark_handled(frame.owner);
                             return value;
                         }
                     }
@@ -152,7 +161,8 @@ pub(crate) fn restarting<R>(
                     panic::resume_unwind(payload);
                 };
                 if back_off(&root, backoff) {
-                    hand_on_taken_panic(&root, &frame, &capture);
+                    // As for an `Err`: told as a restart already, not reported again.
+                    capture.set_resolution(Resolution::Reported);
                     panic::resume_unwind(payload);
                 }
                 drop_payload(payload);
@@ -202,11 +212,18 @@ pub(crate) async fn restarting_future<F: Future>(
                 let Some(error) = inspect(&output) else {
                     return output;
                 };
-                let failure = returned_failure(&frame, error);
+                let (failure, passed_up) = returned_failure(&frame, error);
                 match consider(&root, &frame, &mut budget, &failure) {
-                    Next::HandOn => return output,
+                    Next::HandOn => {
+                        if let Some(passed_up) = passed_up {
+                            context::pass_up(passed_up);
+                        }
+                        return output;
+                    }
                     Next::Restart(backoff) => {
                         if !backoff.is_zero() && !wait_or_cancelled(backoff).await {
+                            // Still in the poll of the supervised future: its owner.
+                            context::mark_handled(frame.owner);
                             return output;
                         }
                     }
@@ -223,7 +240,7 @@ pub(crate) async fn restarting_future<F: Future>(
                     panic::resume_unwind(payload);
                 };
                 if !backoff.is_zero() && !wait_or_cancelled(backoff).await {
-                    hand_on_taken_panic(&root, &frame, &capture);
+                    capture.set_resolution(Resolution::Reported);
                     panic::resume_unwind(payload);
                 }
                 drop_payload(payload);
@@ -259,14 +276,16 @@ async fn wait_or_cancelled(backoff: Duration) -> bool {
 }
 
 /// The failure an `Err` the attempt returned is: named for the inner call it came
-/// from when one passed it up unchanged, as the report would name it.
-fn returned_failure(frame: &Frame, error: ErrorRef<'_>) -> Failure {
+/// from when one passed it up unchanged, as the report would name it. The inner call's
+/// pass-up comes back too, to give back if the failure is handed on.
+fn returned_failure(frame: &Frame, error: ErrorRef<'_>) -> (Failure, Option<PassedUp>) {
     let returned = context::formatting(Formatting::ErrorOf(frame.name), || error.to_returned());
-    let worker = match context::take_passed_up(frame.owner) {
+    let passed_up = context::take_passed_up(frame.owner);
+    let worker = match &passed_up {
         Some(inner) if inner.returned == returned => inner.worker,
         _ => frame.name,
     };
-    returned.to_failure(worker, next_seq())
+    (returned.to_failure(worker, next_seq()), passed_up)
 }
 
 /// Whether `failure` is restarted: it is, if the budget allows and the root is
@@ -311,7 +330,7 @@ fn take_panic(
     budget: &mut Budget,
     payload: &(dyn Any + Send),
 ) -> Option<(Duration, Arc<Capture>)> {
-    if root.is_cancelled() || budget.spent(Instant::now()) {
+    if !root.is_collecting() || root.is_cancelled() || budget.spent(Instant::now()) {
         return None;
     }
     let message = payload_message(payload);

@@ -508,12 +508,17 @@ impl Root {
         // For the failure hooks and `tracing` (only when wanted: the clone costs).
         let to_announce = alerts::announced().then(|| failure.clone());
         let recorded = self.record_locked_for_report(state, failure);
+        // A failure too late for this root is announced where it ends up (the root a
+        // scope was made in, or the line that says it: `worker::record`), once.
         if let Some(failure) = to_announce {
             let disposition = match recorded {
-                Recorded::First => Disposition::FailedRoot,
-                Recorded::Later | Recorded::TooLate => Disposition::Later,
+                Recorded::First => Some(Disposition::FailedRoot),
+                Recorded::Later => Some(Disposition::Later),
+                Recorded::TooLate => None,
             };
-            state.to_announce.push((failure, disposition));
+            if let Some(disposition) = disposition {
+                state.to_announce.push((failure, disposition));
+            }
         }
         recorded
     }

@@ -25,8 +25,10 @@ use crate::worker::{self, Criticality};
 ///
 /// In a worker with `#[supervised(stall = "5s")]`, a call at least every 5 s keeps it
 /// from being reported as stalled; the report of a stalled worker says where the last
-/// heartbeat was. Anywhere else it does nothing. Cheap enough for any loop: a
-/// thread-local read, a load and a store.
+/// heartbeat was. It counts for the watched worker running on the calling thread (and
+/// for the watched workers that call it, when one watched worker calls another); from
+/// any other thread, even one the worker started, and outside any watched worker, it
+/// does nothing. Cheap enough for any loop: a thread-local read, a load and a store.
 #[track_caller]
 #[inline]
 pub fn heartbeat() {
@@ -56,12 +58,19 @@ impl Watch {
     /// Starts watching a worker of `root`, which must beat within every `budget`.
     pub(crate) fn start(root: Arc<Root>, watched: Watched) -> Arc<Watch> {
         let watch = Arc::new(Watch {
-            beats: Arc::new(Beats::default()),
+            beats: Arc::new(Beats::inside(context::current_beats())),
             over: AtomicBool::new(false),
             armed: Mutex::new(None),
         });
         let thread = std::thread::current().name().map(str::to_owned);
-        arm(&watch, root, watched, thread, 0, Instant::now());
+        arm(
+            &watch,
+            root,
+            watched,
+            thread,
+            (0, Instant::now()),
+            Silence::Watched,
+        );
         watch
     }
 
@@ -78,19 +87,29 @@ impl Watch {
     }
 }
 
+/// Where a watched worker stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Silence {
+    /// It beats (or has not been silent for a whole budget yet).
+    Watched,
+    /// It was reported as stalled (not critical, so it goes on): reported again only
+    /// after it beats again and then stalls once more.
+    Reported,
+}
+
 /// Arms the next check, one budget after `since`, when the count was `seen`.
 fn arm(
     watch: &Arc<Watch>,
     root: Arc<Root>,
     watched: Watched,
     thread: Option<String>,
-    seen: u64,
-    since: Instant,
+    (seen, since): (u64, Instant),
+    silence: Silence,
 ) {
     let deadline = since + watched.budget;
     let check = {
         let watch = watch.clone();
-        Box::new(move || check(&watch, root, watched, thread, seen, since))
+        Box::new(move || check(&watch, root, watched, thread, (seen, since), silence))
     };
     let mut armed = watch.armed.lock().unwrap_or_else(|e| e.into_inner());
     if !watch.over.load(Ordering::Acquire) {
@@ -105,15 +124,22 @@ fn check(
     root: Arc<Root>,
     watched: Watched,
     thread: Option<String>,
-    seen: u64,
-    since: Instant,
+    (seen, since): (u64, Instant),
+    silence: Silence,
 ) {
     if watch.over.load(Ordering::Acquire) || !root.is_collecting() {
         return;
     }
     let count = watch.beats.count();
     if count != seen || watch.beats.is_waiting() {
-        arm(watch, root, watched, thread, count, Instant::now());
+        let now = (count, Instant::now());
+        arm(watch, root, watched, thread, now, Silence::Watched);
+        return;
+    }
+    if silence == Silence::Reported {
+        // Still stuck: said already.
+        let now = (count, Instant::now());
+        arm(watch, root, watched, thread, now, Silence::Reported);
         return;
     }
     let silent = since.elapsed();
@@ -138,8 +164,13 @@ fn check(
     worker::handle(
         &root,
         watched.criticality,
-        stalled(watched, message, location, thread),
+        stalled(watched, message, location, thread.clone()),
     );
+    if watched.criticality == Criticality::NotCritical {
+        // The root goes on, and so does the watch.
+        let now = (count, Instant::now());
+        arm(watch, root, watched, thread, now, Silence::Reported);
+    }
 }
 
 /// The failure of a stalled worker.
@@ -248,9 +279,13 @@ pub(crate) fn max_poll_future<F: std::future::Future>(
             return future.await;
         };
         let mut future = std::pin::pin!(future);
-        // Reported once: a future that blocked its executor once is a failure already.
+        // A future that blocked its executor is a failure already: said once, unless
+        // it is not critical (then each poll that blocks is said).
         let reported = Arc::new(AtomicBool::new(false));
         std::future::poll_fn(|cx| {
+            if watched.criticality == Criticality::NotCritical {
+                reported.store(false, Ordering::Relaxed);
+            }
             if reported.load(Ordering::Relaxed) {
                 return future.as_mut().poll(cx);
             }

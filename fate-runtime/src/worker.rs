@@ -134,6 +134,9 @@ pub(crate) fn report_returned(
     criticality: Criticality,
     returned: ErrorText,
 ) {
+    if context::take_handled(owner) {
+        return;
+    }
     // An `Err` an inner call passed up unchanged is that call's failure.
     let (worker, seq) = match context::take_passed_up(owner) {
         Some(inner) if inner.returned == returned => (inner.worker, inner.seq),
@@ -283,6 +286,7 @@ fn late(failure: &Failure) {
             "fate: {} (after its root had decided its outcome)\n",
             failure.summary_line()
         ));
+        alerts::announce(failure, Disposition::Later);
     }
 }
 

@@ -215,6 +215,16 @@ fn a_report_serializes() {
     assert_eq!(json["restarts"], 0);
     assert_eq!(json["disposition"], "FailedRoot");
     assert!(json["chain"].as_array().unwrap().is_empty());
+    assert!(json["restarted"].as_array().unwrap().is_empty());
+    assert!(json["not_critical"].as_array().unwrap().is_empty());
+
+    let error = fate::Supervisor::new().run(|| flaky("x")).unwrap_err();
+    let json: serde_json::Value = serde_json::to_value(&error).unwrap();
+    assert_eq!(json["restarts"], 1);
+    assert_eq!(
+        json["restarted"],
+        serde_json::json!(["worker `flaky` failed: invalid digit found in string"])
+    );
 
     let error = fate::Supervisor::new().run(boom).unwrap_err();
     let json: serde_json::Value = serde_json::to_value(&error).unwrap();

@@ -1,4 +1,5 @@
-//! A worker that outlives its root: its failure is not lost (`src/bin/outlive.rs`).
+//! A worker that outlives its root: its failure is not lost (`src/bin/outlive.rs`,
+//! `src/bin/supervisor_alone.rs`).
 
 mod support;
 
@@ -7,6 +8,7 @@ use std::time::Duration;
 use support::run;
 
 const OUTLIVE: &str = env!("CARGO_BIN_EXE_outlive");
+const SUPERVISOR_ALONE: &str = env!("CARGO_BIN_EXE_supervisor_alone");
 
 /// A thread started from a scope's thread outlives the scope: its failure is the
 /// failure of the root the scope was made in.
@@ -43,4 +45,32 @@ fn a_failure_after_its_supervisor_returned_is_said() {
             "fate: worker `fails_later` failed: failed after its scope returned (after its \
              root had decided its outcome)\n",
         );
+}
+
+/// In a program whose `main` is not supervised (`src/bin/supervisor_alone.rs`), a
+/// panic after its `Supervisor` returned well is printed once (Rust's message) and
+/// alerted once, as `Later`; also when the worker had been restarted before the end.
+#[test]
+fn a_panic_after_its_supervisor_returned_is_printed_and_alerted_once() {
+    for (scenario, message) in [
+        ("late_panic", "panicked after its supervisor returned"),
+        ("late_restarted_panic", "attempt 2"),
+    ] {
+        let output = run(SUPERVISOR_ALONE)
+            .arg(scenario)
+            .timeout(Duration::from_secs(20))
+            .output();
+        output
+            .assert_code(0)
+            .assert_stderr_count(message, 1)
+            .assert_stderr_count("panicked at", 1 + usize::from(message == "attempt 2"));
+        let hooked: Vec<&str> = output
+            .stdout
+            .lines()
+            .filter(|line| line.starts_with("hook: Later"))
+            .collect();
+        assert_eq!(hooked.len(), 1, "one `Later` alert: {hooked:?}");
+        assert!(hooked[0].ends_with(message), "{hooked:?}");
+        assert!(output.stdout.ends_with("main returns\n"));
+    }
 }

@@ -148,3 +148,53 @@ fn an_async_worker_whose_budget_is_spent_ends_main() {
         .assert_stderr_has("restarted 1 time in ")
         .assert_stderr_count("Error:", 1);
 }
+
+/// Another worker fails while a restarted panic waits for its backoff: the report is
+/// the other worker's (it happened after, but the restarted panic was handled), and the
+/// restarted panic appears once, as a restart.
+#[test]
+fn a_failure_during_a_backoff_is_the_report_and_the_restart_is_not_counted_again() {
+    let output = run(RESTART)
+        .arg("restarted_then_other_fails")
+        .timeout(Duration::from_secs(20))
+        .output();
+    output
+        .assert_code(1)
+        .assert_stderr_has("Error: worker `fails_soon` panicked at")
+        .assert_stderr_count("Error:", 1)
+        .assert_stderr_count("slow restart panicked", 1)
+        .assert_stderr_lacks("more failure")
+        .assert_no_raw_panic()
+        .assert_ended_within(Duration::from_secs(5));
+}
+
+/// An inner call's `Err` passed up through a restarting worker is the inner call's, in
+/// the notice and in the report.
+#[test]
+fn an_err_passed_up_through_a_restarting_worker_is_named_for_the_inner_call() {
+    run(RESTART)
+        .arg("passed_up")
+        .output()
+        .assert_code(1)
+        .assert_stderr_has(
+            "fate: worker `inner_err` failed: inner failed; restarting `passes_it_up` (1 of 1 \
+             within 5s)\n",
+        )
+        .assert_stderr_has("Error: worker `inner_err` failed: inner failed\n")
+        .assert_stderr_count("Error:", 1);
+}
+
+/// `fate::cancel()` cuts a backoff short: the worker ends with its last `Err` (told
+/// as a restart already, not reported again), and `main` exits 0.
+#[test]
+fn a_stop_during_a_backoff_ends_the_worker_and_main_exits_0() {
+    run(RESTART)
+        .arg("cancel_during_backoff")
+        .timeout(Duration::from_secs(20))
+        .output()
+        .assert_code(0)
+        .assert_stdout("the worker returned: Err(\"failed before the stop\")\n")
+        .assert_stderr_count("failed before the stop", 1)
+        .assert_stderr_lacks("Error:")
+        .assert_ended_within(Duration::from_secs(5));
+}

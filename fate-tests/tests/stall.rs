@@ -122,3 +122,35 @@ fn a_restarts_backoff_is_not_a_stall() {
             .assert_stderr_lacks("stalled");
     }
 }
+
+/// A worker that is not critical goes on after a stall, and stays watched: when it
+/// beats again and then falls silent again, that second stall is reported too.
+#[test]
+fn a_not_critical_worker_that_stalls_again_is_reported_again() {
+    run(STALL)
+        .arg("not_critical_twice")
+        .output()
+        .assert_code(0)
+        .assert_stdout("cancelled: false\n")
+        .assert_stderr_count("fate: worker `stalls_twice` stalled at", 2)
+        .assert_stderr_count("(not critical: the program goes on)\n", 2);
+    run(STALL)
+        .arg("not_critical_blocks_twice")
+        .output()
+        .assert_code(0)
+        .assert_stdout("cancelled: false\n")
+        .assert_stderr_count("fate: worker `blocks_twice` ", 2)
+        .assert_stderr_count("(not critical: the program goes on)\n", 2);
+}
+
+/// A heartbeat in a watched worker called by another watched worker counts for both:
+/// the outer one's thread is not silent.
+#[test]
+fn a_heartbeat_in_a_nested_watched_worker_feeds_the_outer_one() {
+    run(STALL)
+        .arg("nested")
+        .output()
+        .assert_code(0)
+        .assert_stdout("beats: 20\n")
+        .assert_stderr_lacks("stalled");
+}

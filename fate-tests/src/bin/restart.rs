@@ -91,6 +91,29 @@ async fn long_backoff_async() -> Result<(), String> {
     Err("needs a long rest".to_owned())
 }
 
+/// Panics, and is restarted only after 10 s.
+#[fate::supervised(restart = 3, backoff = "10s")]
+fn slow_restart() {
+    panic!("slow restart panicked");
+}
+
+#[fate::supervised]
+fn inner_err() -> Result<u32, String> {
+    Err("inner failed".to_owned())
+}
+
+/// Passes the inner call's `Err` up unchanged, twice: the failure is the inner call's.
+#[fate::supervised(restart = 1)]
+fn passes_it_up() -> Result<u32, String> {
+    inner_err()
+}
+
+/// Fails once; its restart waits 10 s, which `fate::cancel()` cuts short.
+#[fate::supervised(restart = 1, backoff = "10s")]
+fn fails_before_the_stop() -> Result<(), String> {
+    Err("failed before the stop".to_owned())
+}
+
 #[fate::supervised]
 fn main() -> Result<(), fate::Error> {
     match scenario().as_str() {
@@ -119,6 +142,28 @@ fn main() -> Result<(), fate::Error> {
             std::thread::spawn(long_backoff);
             std::thread::spawn(fails_soon);
             block_forever()
+        }
+        // A restarting worker's panic, then another worker's failure during the
+        // backoff: the report is the other worker's, and the restarted panic is not
+        // counted again.
+        "restarted_then_other_fails" => {
+            std::thread::spawn(slow_restart);
+            std::thread::spawn(fails_soon);
+            block_forever()
+        }
+        "passed_up" => {
+            let _ = std::thread::spawn(passes_it_up).join();
+            block_forever()
+        }
+        // `fate::cancel()` during a backoff: the worker ends with the failure it was
+        // restarting (told already), and `main` ends as if its body had returned: 0.
+        "cancel_during_backoff" => {
+            let worker = std::thread::spawn(fails_before_the_stop);
+            std::thread::sleep(Duration::from_millis(100));
+            // From the body's thread, so the body is not cut off: it joins the worker.
+            fate::cancel();
+            let returned = worker.join().expect("no panic");
+            println!("the worker returned: {returned:?}");
         }
         "inner_panic" => {
             println!("outer: {}", outer());

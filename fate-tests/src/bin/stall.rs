@@ -87,6 +87,44 @@ async fn backs_off_async() -> Result<u32, String> {
     Ok(3)
 }
 
+/// Not critical: silent for 300 ms (a stall), beats for 300 ms, silent for 500 ms (a
+/// second stall, which is reported too).
+#[fate::supervised(critical = false, stall = "100ms")]
+fn stalls_twice() {
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..10 {
+        fate::heartbeat();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// Not critical: two polls that each block for 300 ms.
+#[fate::supervised(critical = false, max_poll = "100ms")]
+async fn blocks_twice() {
+    std::thread::sleep(Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// Watched with a short budget; all its time is spent in `beats_inside`, which beats.
+#[fate::supervised(stall = "300ms")]
+fn watches_outside() -> u32 {
+    beats_inside()
+}
+
+/// Watched with a long budget, beats every 50 ms for a second.
+#[fate::supervised(stall = "5s")]
+fn beats_inside() -> u32 {
+    let mut beats = 0;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(50));
+        fate::heartbeat();
+        beats += 1;
+    }
+    beats
+}
+
 #[fate::supervised]
 fn main() {
     match scenario().as_str() {
@@ -141,6 +179,20 @@ fn main() {
         "not_critical" => {
             let _ = std::thread::spawn(optional_spin).join();
             println!("cancelled: {}", fate::is_cancelled());
+        }
+        "not_critical_twice" => {
+            let _ = std::thread::spawn(stalls_twice).join();
+            println!("cancelled: {}", fate::is_cancelled());
+        }
+        "not_critical_blocks_twice" => {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+            runtime
+                .block_on(async { tokio::spawn(blocks_twice()).await })
+                .expect("no panic");
+            println!("cancelled: {}", fate::is_cancelled());
+        }
+        "nested" => {
+            println!("beats: {}", watches_outside());
         }
         other => unknown(other),
     }

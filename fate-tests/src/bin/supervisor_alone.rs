@@ -1,0 +1,43 @@
+//! A `Supervisor` in a program whose `main` is not supervised: the `Supervisor` is the
+//! only root, and what its workers do after it returned is nobody's failure, but it
+//! is said (once) and alerted (once).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use fate_tests::{scenario, unknown};
+
+#[fate::supervised]
+fn panics_later() {
+    std::thread::sleep(Duration::from_millis(100));
+    panic!("panicked after its supervisor returned");
+}
+
+static ATTEMPT: AtomicU32 = AtomicU32::new(0);
+
+/// Panics on each attempt; the second comes after its `Supervisor` returned.
+#[fate::supervised(restart = 1, backoff = "100ms")]
+fn panics_across_the_end() {
+    let attempt = ATTEMPT.fetch_add(1, Ordering::SeqCst) + 1;
+    panic!("attempt {attempt}");
+}
+
+fn main() {
+    fate::on_failure(|failure| {
+        println!("hook: {:?} {failure}", failure.disposition());
+    });
+    let returned = match scenario().as_str() {
+        "late_panic" => fate::Supervisor::new().run(|| {
+            fate::spawn(panics_later);
+        }),
+        "late_restarted_panic" => fate::Supervisor::new().run(|| {
+            fate::spawn(panics_across_the_end);
+            // The first attempt fails (and is restarted) while the root runs.
+            std::thread::sleep(Duration::from_millis(30));
+        }),
+        other => unknown(other),
+    };
+    assert!(returned.is_ok());
+    std::thread::sleep(Duration::from_millis(600));
+    println!("main returns");
+}
