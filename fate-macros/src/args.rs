@@ -23,8 +23,8 @@ impl Attribute {
         match self {
             Attribute::Supervised => {
                 "`name = \"...\"`, `restart = N` (with `within`, `backoff`, `max_backoff`), \
-                 `stall = \"...\"`, `max_poll = \"...\"`, `critical = false`, `grace = \"...\"`, \
-                 `wait`, `all_panics` or `crate = \"...\"`"
+                 `stall = \"...\"`, `max_poll = \"...\"`, `critical = false`, `exit_code = N`, \
+                 `grace = \"...\"`, `wait`, `all_panics` or `crate = \"...\"`"
             }
             Attribute::Test => {
                 "`grace = \"...\"`, `wait`, `timeout = \"...\"`, `all_panics` or `crate = \"...\"`"
@@ -57,6 +57,8 @@ pub(crate) struct Args {
     pub(crate) stall: Option<Grace>,
     /// `max_poll = "..."` (async workers): the longest one poll may run.
     pub(crate) max_poll: Option<Grace>,
+    /// `exit_code = N`: the status the worker's failure ends the process with.
+    pub(crate) exit_code: Option<ExitCode>,
 }
 
 impl Args {
@@ -72,6 +74,12 @@ impl Args {
 pub(crate) struct Critical {
     pub(crate) option: TokenStream,
     pub(crate) value: bool,
+}
+
+/// `exit_code = N`.
+pub(crate) struct ExitCode {
+    pub(crate) option: TokenStream,
+    pub(crate) code: u8,
 }
 
 /// `restart = N`.
@@ -354,6 +362,30 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                 return Err(duplicate());
             }
         }
+        "exit_code" => {
+            if attribute == Attribute::Test {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`exit_code` is an option of a worker, `#[fate::supervised(exit_code = 78)]`: \
+                     a test's failure is the test harness's to report",
+                ));
+            }
+            let Some(value) = value else {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`exit_code` needs a status, as in `exit_code = 78`: the status the \
+                     process ends with when this worker's failure is the first",
+                ));
+            };
+            let code = exit_code(value)?;
+            let exit_code = ExitCode {
+                option: whole,
+                code,
+            };
+            if args.exit_code.replace(exit_code).is_some() {
+                return Err(duplicate());
+            }
+        }
         "critical" => {
             if attribute == Attribute::Test {
                 return Err(syn::Error::new(
@@ -431,6 +463,47 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
         }
     }
     Ok(())
+}
+
+/// The status of `exit_code = N`: 1 to 255, and not one a shell reads as "killed by a
+/// signal" (129 to 192, `128 + n` for the signals 1 to 64), which fate itself uses
+/// for signals.
+fn exit_code(value: &TokenTree) -> syn::Result<u8> {
+    let lit = syn::parse2::<syn::LitInt>(unwrap_none_group(value)).map_err(|_| {
+        syn::Error::new(
+            value.span(),
+            "expected an exit status from 1 to 255, as in `exit_code = 78`",
+        )
+    })?;
+    if !lit.suffix().is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "unexpected suffix `{}`: write the status alone, as in `exit_code = 78`",
+                lit.suffix()
+            ),
+        ));
+    }
+    let code: u64 = lit
+        .base10_parse()
+        .map_err(|_| syn::Error::new(lit.span(), "an exit status is at most 255"))?;
+    match code {
+        0 => Err(syn::Error::new(
+            lit.span(),
+            "`exit_code = 0` would end the process as a success after a failure: use a \
+             status from 1 to 255",
+        )),
+        129..=192 => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`exit_code = {code}` reads as \"killed by signal {}\" (128 + n): choose a \
+                 status from 1 to 128 or 193 to 255, such as 78 for a bad configuration",
+                code - 128
+            ),
+        )),
+        1..=255 => Ok(code as u8),
+        _ => Err(syn::Error::new(lit.span(), "an exit status is at most 255")),
+    }
 }
 
 fn restart_on_test(key: &Ident) -> syn::Error {

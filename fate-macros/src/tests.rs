@@ -379,6 +379,18 @@ fn worker_not_critical() {
 }
 
 #[test]
+fn worker_with_exit_code() {
+    insta::assert_snapshot!(expand(
+        quote!(exit_code = 78, stall = "5s"),
+        quote! {
+            fn load_config(path: &Path) -> Result<Config, Error> {
+                Config::read(path)
+            }
+        }
+    ));
+}
+
+#[test]
 fn worker_with_stall() {
     insta::assert_snapshot!(expand(
         quote!(stall = "5s"),

@@ -121,6 +121,14 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
                  the program's",
             ));
         }
+        if let Some(exit_code) = &args.exit_code {
+            errors.push(spanned(
+                &exit_code.option,
+                "`exit_code` is an option of workers: put it on the worker whose failure \
+                 should end the process with that status; `main` chooses its own by returning \
+                 `std::process::ExitCode`",
+            ));
+        }
         if let Some(restart) = &args.restart {
             errors.push(spanned(
                 &restart.option,

@@ -1,6 +1,6 @@
 //! The end of a root whose outcome is a failure and who must say so itself: a `main`
 //! root (its report printed once, as `main` returning it would print it, then the
-//! process ended with status 1), and any root under `panic = "abort"` (the report
+//! process ended with the report's status), and any root under `panic = "abort"` (the report
 //! printed before the process aborts).
 //!
 //! Whichever thread wins [`Root::finish`] does this; a thread that loses to a winner
@@ -36,13 +36,20 @@ fn render(root: &Root, error: Error) -> String {
     }
 }
 
-/// Prints the report of `root`'s failure and ends the process with status 1. The
-/// caller holds the gate.
+/// Prints the report of `root`'s failure and ends the process with the report's
+/// status ([`Error::exit_code`]). The caller holds the gate.
 fn end_process(root: &Root, error: Error, gate: stderr::Gate) -> ! {
+    let status = error.exit_code();
     stderr::write_raw(&render(root, error));
     drop(gate);
     before_exit(root);
-    std::process::exit(1)
+    std::process::exit(i32::from(status))
+}
+
+/// Ends the process with the report of a stop whose body was cut off: `main`'s
+/// body had not returned when the grace period of a `fate::cancel()` ended.
+pub(crate) fn end_cut_off(root: &Root) -> ! {
+    end_process(root, root.cut_off("main"), stderr::gate())
 }
 
 /// The process is about to end: the failure hooks get the calls about the failures so

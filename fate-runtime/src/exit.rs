@@ -6,8 +6,9 @@
 //! failure, when there is no grace period (see [`ending`]); or the watcher thread,
 //! when a worker failed and the body is still running after the grace period (Rust
 //! cannot interrupt a running thread). For a failure, the winner prints what `main`
-//! returning the report would print and ends the process with the same status (1); a
-//! main thread that lost parks until the winner's exit takes the process down.
+//! returning the report would print and ends the process with the report's status
+//! ([`Error::exit_code`]); a main thread that lost parks until the winner's exit takes
+//! the process down.
 
 use std::any::Any;
 use std::future::{poll_fn, Future};
@@ -159,8 +160,8 @@ fn body_panic(payload: Box<dyn Any + Send>) -> Error {
 
 /// The watcher: once the root is cancelled (a failure, or `fate::cancel()` from another
 /// thread than the body's), gives the body the grace period to finish, and ends the
-/// process if it does not: with the report, or, cancelled without a failure, with
-/// status 0, as if the body had returned.
+/// process if it does not: with the failure's report, or, cancelled without a failure,
+/// with the report that the body was cut off (status 4).
 fn watch(root: &Root) {
     if !root.wait_for_cancellation() {
         return; // main ended without either
@@ -175,8 +176,7 @@ fn watch(root: &Root) {
     }
     root.await_held(UNWIND_PATIENCE, &[]);
     if ending::finish_main(root).is_some() {
-        ending::before_exit(root);
-        std::process::exit(0);
+        ending::end_cut_off(root);
     }
 }
 

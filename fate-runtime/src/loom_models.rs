@@ -33,6 +33,7 @@ fn failure(worker: &'static str) -> Failure {
         location: None,
         thread: None,
         backtrace: None,
+        exit_code: None,
     }
 }
 

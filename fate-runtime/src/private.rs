@@ -17,6 +17,53 @@ pub use crate::restart::{RestartPolicy, DEFAULT_MAX_BACKOFF};
 pub use crate::root::MainBody;
 pub use crate::testing::{run_test, TestOptions, TestOutput};
 
+/// A worker's name as the expansion passes it: `"name"`, or `("name", N)` for a
+/// worker with `exit_code = N` (checked by the macro to be a status it may use).
+pub trait Name: Copy {
+    /// The name the report shows.
+    fn name(self) -> &'static str;
+    /// Its `exit_code = N`.
+    fn exit_code(self) -> Option<u8>;
+}
+
+impl Name for &'static str {
+    #[inline]
+    fn name(self) -> &'static str {
+        self
+    }
+
+    #[inline]
+    fn exit_code(self) -> Option<u8> {
+        None
+    }
+}
+
+impl Name for (&'static str, u8) {
+    #[inline]
+    fn name(self) -> &'static str {
+        self.0
+    }
+
+    #[inline]
+    fn exit_code(self) -> Option<u8> {
+        Some(self.1)
+    }
+}
+
+trait WorkerNameOf {
+    fn worker_name(self) -> WorkerName;
+}
+
+impl<N: Name> WorkerNameOf for N {
+    #[inline]
+    fn worker_name(self) -> WorkerName {
+        match self.exit_code() {
+            None => WorkerName::Named(self.name()),
+            Some(code) => WorkerName::Coded(self.name(), code),
+        }
+    }
+}
+
 /// `probe!(value)`: the `Err` in a worker's value, if it is a `Result` (see
 /// `outcome.rs`, where the macro sits next to the tiers it must match).
 pub use crate::__fate_probe as probe;
@@ -25,53 +72,41 @@ pub use crate::__fate_probe as probe;
 /// closure, `inspect` finds an `Err` in its value (see [`probe!`]).
 #[inline]
 pub fn worker<R>(
-    name: &'static str,
+    name: impl Name,
     body: impl FnOnce() -> R,
     inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
-    worker::run(
-        WorkerName::Named(name),
-        Criticality::Critical,
-        body,
-        inspect,
-    )
+    worker::run(name.worker_name(), Criticality::Critical, body, inspect)
 }
 
 /// A supervised call whose value is never an error (no return type, `()`, `!`).
 #[inline]
-pub fn worker_plain<R>(name: &'static str, body: impl FnOnce() -> R) -> R {
-    worker::run(WorkerName::Named(name), Criticality::Critical, body, |_| {
-        None
-    })
+pub fn worker_plain<R>(name: impl Name, body: impl FnOnce() -> R) -> R {
+    worker::run(name.worker_name(), Criticality::Critical, body, |_| None)
 }
 
 /// A supervised call of a `critical = false` worker.
 #[inline]
 pub fn worker_not_critical<R>(
-    name: &'static str,
+    name: impl Name,
     body: impl FnOnce() -> R,
     inspect: impl for<'a> FnOnce(&'a R) -> Option<ErrorRef<'a>>,
 ) -> R {
-    worker::run(
-        WorkerName::Named(name),
-        Criticality::NotCritical,
-        body,
-        inspect,
-    )
+    worker::run(name.worker_name(), Criticality::NotCritical, body, inspect)
 }
 
 /// A supervised call with `restart = N`: `attempt` is the function's body as a
 /// closure that clones the arguments each time it is called.
 #[inline]
 pub fn worker_restarting<R>(
-    name: &'static str,
+    name: impl Name,
     policy: RestartPolicy,
     criticality: Criticality,
     attempt: impl FnMut() -> R,
     inspect: impl for<'a> Fn(&'a R) -> Option<ErrorRef<'a>> + Copy,
 ) -> R {
     worker::run(
-        WorkerName::Named(name),
+        name.worker_name(),
         criticality,
         || crate::restart::restarting(policy, attempt, inspect),
         inspect,
@@ -81,55 +116,45 @@ pub fn worker_restarting<R>(
 /// A supervised call that returns `impl Trait`, as a guard bound first in the
 /// function's body, which stays where it is.
 #[inline]
-pub fn enter(name: &'static str) -> Guard {
-    Guard::enter(WorkerName::Named(name), Criticality::Critical)
+pub fn enter(name: impl Name) -> Guard {
+    Guard::enter(name.worker_name(), Criticality::Critical)
 }
 
 /// [`enter`] for a `critical = false` worker.
 #[inline]
-pub fn enter_not_critical(name: &'static str) -> Guard {
-    Guard::enter(WorkerName::Named(name), Criticality::NotCritical)
+pub fn enter_not_critical(name: impl Name) -> Guard {
+    Guard::enter(name.worker_name(), Criticality::NotCritical)
 }
 
 /// A supervised `async fn`: `future` is the function's body as an `async` block,
 /// `inspect` finds an `Err` in its output (see [`probe!`]).
 #[inline]
 pub fn worker_future<F: Future>(
-    name: &'static str,
+    name: impl Name,
     future: F,
     inspect: impl for<'a> FnOnce(&'a F::Output) -> Option<ErrorRef<'a>>,
 ) -> impl Future<Output = F::Output> {
-    crate::future::supervise(
-        WorkerName::Named(name),
-        Criticality::Critical,
-        future,
-        inspect,
-    )
+    crate::future::supervise(name.worker_name(), Criticality::Critical, future, inspect)
 }
 
 /// A supervised `async fn` whose output is never an error.
 #[inline]
 pub fn worker_future_plain<F: Future>(
-    name: &'static str,
+    name: impl Name,
     future: F,
 ) -> impl Future<Output = F::Output> {
-    crate::future::supervise(
-        WorkerName::Named(name),
-        Criticality::Critical,
-        future,
-        |_| None,
-    )
+    crate::future::supervise(name.worker_name(), Criticality::Critical, future, |_| None)
 }
 
 /// A supervised `async fn` of a `critical = false` worker.
 #[inline]
 pub fn worker_future_not_critical<F: Future>(
-    name: &'static str,
+    name: impl Name,
     future: F,
     inspect: impl for<'a> FnOnce(&'a F::Output) -> Option<ErrorRef<'a>>,
 ) -> impl Future<Output = F::Output> {
     crate::future::supervise(
-        WorkerName::Named(name),
+        name.worker_name(),
         Criticality::NotCritical,
         future,
         inspect,
@@ -140,14 +165,14 @@ pub fn worker_future_not_critical<F: Future>(
 /// the body's `async` block, once per attempt.
 #[inline]
 pub fn worker_future_restarting<F: Future>(
-    name: &'static str,
+    name: impl Name,
     policy: RestartPolicy,
     criticality: Criticality,
     make: impl FnMut() -> F,
     inspect: impl for<'a> Fn(&'a F::Output) -> Option<ErrorRef<'a>> + Copy,
 ) -> impl Future<Output = F::Output> {
     crate::future::supervise(
-        WorkerName::Named(name),
+        name.worker_name(),
         criticality,
         crate::restart::restarting_future(policy, make, inspect),
         inspect,
@@ -155,13 +180,13 @@ pub fn worker_future_restarting<F: Future>(
 }
 
 fn watched_as(
-    name: &'static str,
+    name: impl Name,
     budget: std::time::Duration,
     site: &'static std::panic::Location<'static>,
     criticality: Criticality,
 ) -> crate::stall::Watched {
     crate::stall::Watched {
-        name: WorkerName::Named(name),
+        name: name.worker_name(),
         budget,
         site,
         criticality,
@@ -172,7 +197,7 @@ fn watched_as(
 /// function is.
 #[inline]
 pub fn watched<R>(
-    name: &'static str,
+    name: impl Name,
     budget: std::time::Duration,
     site: &'static std::panic::Location<'static>,
     criticality: Criticality,
@@ -185,7 +210,7 @@ pub fn watched<R>(
 /// An `async` worker with `stall = ".."`: `future` is its supervised future.
 #[inline]
 pub fn watched_future<F: Future>(
-    name: &'static str,
+    name: impl Name,
     budget: std::time::Duration,
     site: &'static std::panic::Location<'static>,
     criticality: Criticality,
@@ -198,7 +223,7 @@ pub fn watched_future<F: Future>(
 /// An `async` worker with `max_poll = ".."`: `future` is its supervised future.
 #[inline]
 pub fn max_poll_future<F: Future>(
-    name: &'static str,
+    name: impl Name,
     budget: std::time::Duration,
     site: &'static std::panic::Location<'static>,
     criticality: Criticality,

@@ -21,6 +21,25 @@ pub enum FailureKind {
     /// [`fate::heartbeat()`](crate::heartbeat) within its budget; with `max_poll = ".."`,
     /// one poll of its future ran longer than that (it blocked its executor's thread).
     Stalled,
+    /// The program was stopped by a signal (SIGINT, SIGTERM), with the feature
+    /// `signals`: no worker failed.
+    Interrupted,
+}
+
+/// The exit statuses fate ends a process with, one per class of failure (see the crate
+/// docs' table); [`Error::exit_code`] tells which a report ends the process with.
+pub(crate) mod status {
+    /// A worker panicked or returned `Err`.
+    pub(crate) const FAILED: u8 = 1;
+    /// A worker stalled (`stall`, `max_poll`).
+    pub(crate) const STALLED: u8 = 3;
+    /// A stop (`fate::cancel()`) whose body was still running when its grace period
+    /// ended: it was cut off.
+    pub(crate) const CUT_OFF: u8 = 4;
+    /// Stopped by signal `n`: `128 + n`, as a shell reports a process a signal killed.
+    pub(crate) const fn signal(n: i32) -> u8 {
+        (128 + n) as u8
+    }
 }
 
 /// Where a panic happened: file, line and column, as Rust's panic message shows them.
@@ -68,6 +87,9 @@ impl fmt::Display for Location {
 pub(crate) enum WorkerName {
     /// The function's name, or its `name = "..."`; `main` and `body` for roots' bodies.
     Named(&'static str),
+    /// A function with `exit_code = N`: its failure, when it fails a `main` root, ends
+    /// the process with that status.
+    Coded(&'static str, u8),
     /// A closure started by `fate::spawn` at this place.
     Spawned(&'static std::panic::Location<'static>),
     /// A closure started by `Scope::spawn` at this place.
@@ -77,8 +99,16 @@ pub(crate) enum WorkerName {
 impl WorkerName {
     pub(crate) fn to_cow(self) -> Cow<'static, str> {
         match self {
-            WorkerName::Named(name) => Cow::Borrowed(name),
+            WorkerName::Named(name) | WorkerName::Coded(name, _) => Cow::Borrowed(name),
             spawned => Cow::Owned(spawned.to_string()),
+        }
+    }
+
+    /// Its `exit_code = N`.
+    pub(crate) fn exit_code(self) -> Option<u8> {
+        match self {
+            WorkerName::Coded(_, code) => Some(code),
+            _ => None,
         }
     }
 }
@@ -86,7 +116,7 @@ impl WorkerName {
 impl fmt::Display for WorkerName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WorkerName::Named(name) => f.write_str(name),
+            WorkerName::Named(name) | WorkerName::Coded(name, _) => f.write_str(name),
             WorkerName::Spawned(at) => write!(f, "fate::spawn at {at}"),
             WorkerName::ScopeThread(at) => write!(f, "scope thread at {at}"),
         }
@@ -189,6 +219,7 @@ impl Capture {
             location: self.location.clone(),
             thread: self.thread.clone(),
             backtrace: self.backtrace.clone(),
+            exit_code: worker.exit_code(),
         }
     }
 
@@ -255,6 +286,9 @@ pub(crate) struct Failure {
     pub(crate) location: Option<Location>,
     pub(crate) thread: Option<String>,
     pub(crate) backtrace: Option<Arc<Backtrace>>,
+    /// The status it ends a process with, when not its kind's: the worker's `exit_code
+    /// = N`, or `128 + n` for a signal.
+    pub(crate) exit_code: Option<u8>,
 }
 
 impl Failure {
@@ -294,6 +328,7 @@ impl Failure {
             (FailureKind::Stalled, None) => {
                 write!(f, "worker `{}` stalled: {}", self.worker, message)
             }
+            (FailureKind::Interrupted, _) => f.write_str(message),
         }
     }
 }
@@ -320,6 +355,7 @@ impl ErrorText {
             location: None,
             thread: std::thread::current().name().map(str::to_owned),
             backtrace: None,
+            exit_code: worker.exit_code(),
         }
     }
 }
@@ -476,6 +512,23 @@ impl Error {
     /// failure, which came when its budget was spent (or its root was cancelled).
     pub fn restarts(&self) -> usize {
         self.inner.restarts.count
+    }
+
+    /// The status a `main` root ends the process with for this report, one per class
+    /// of failure (stable, see the crate docs' table): the failing worker's `exit_code
+    /// = N`; else 1 for a panic or an `Err`, 3 for a stall, 4 for a stop cut off by the
+    /// end of its grace period, `128 + n` for signal `n` (130 for SIGINT, 143 for
+    /// SIGTERM). For a program that ends itself:
+    /// `std::process::exit(error.exit_code().into())`.
+    pub fn exit_code(&self) -> u8 {
+        let first = &self.inner.first;
+        first.exit_code.unwrap_or(match first.kind {
+            FailureKind::Panic | FailureKind::Error => status::FAILED,
+            FailureKind::Stalled => status::STALLED,
+            FailureKind::Cancelled => status::CUT_OFF,
+            // Always made with its status.
+            FailureKind::Interrupted => status::signal(15),
+        })
     }
 }
 
@@ -648,7 +701,7 @@ impl serde::Serialize for Error {
             .iter()
             .map(Failure::summary_line)
             .collect();
-        let mut report = serializer.serialize_struct("Error", 13)?;
+        let mut report = serializer.serialize_struct("Error", 14)?;
         report.serialize_field("worker", &*first.worker)?;
         report.serialize_field("kind", &first.kind)?;
         report.serialize_field("message", &first.message)?;
@@ -662,6 +715,7 @@ impl serde::Serialize for Error {
         report.serialize_field("restarted", &self.inner.restarts.listed)?;
         report.serialize_field("not_critical", &self.inner.not_critical.listed)?;
         report.serialize_field("disposition", &self.inner.disposition)?;
+        report.serialize_field("exit_code", &self.exit_code())?;
         report.end()
     }
 }
@@ -834,6 +888,7 @@ mod tests {
             location: None,
             thread: None,
             backtrace: None,
+            exit_code: None,
         }
     }
 
@@ -954,6 +1009,7 @@ mod multi_line_tests {
             location: None,
             thread: Some("checker".into()),
             backtrace: None,
+            exit_code: None,
         };
         let error = Error::new(failure, Vec::new(), 0);
         assert_eq!(

@@ -22,7 +22,8 @@ use std::time::Duration;
 use crate::alerts;
 use crate::clock::Clock;
 use crate::report::{
-    Capture, Disposition, Error, Failure, FailureKind, Listed, Restarts, WorkerName, LISTED_OTHERS,
+    next_seq, Capture, Disposition, Error, Failure, FailureKind, Listed, Restarts, WorkerName,
+    LISTED_OTHERS,
 };
 use crate::stderr;
 use crate::sync::{fence, lock, Arc, AtomicBool, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering};
@@ -606,6 +607,7 @@ impl Root {
             FailureKind::Error => "returned an error",
             FailureKind::Cancelled => "did not finish",
             FailureKind::Stalled => "stalled",
+            FailureKind::Interrupted => "was interrupted",
         };
         Some(format!(
             "fate: worker `{worker}` {verb}; cancelling, and giving the others up to {} to \
@@ -714,6 +716,31 @@ impl Root {
 
     /// What is left of the grace period, counted from the cancellation; `None` when
     /// the root has no grace period.
+    /// The report of a stop whose body, `worker`, had not returned when the grace
+    /// period ended (it is cut off).
+    pub(crate) fn cut_off(&self, worker: &'static str) -> Error {
+        Error::new(
+            Failure {
+                seq: next_seq(),
+                worker: worker.into(),
+                kind: FailureKind::Cancelled,
+                message: format!(
+                    "the root was cancelled, and its body did not return within the grace \
+                     period ({})",
+                    DisplayDuration(self.grace)
+                ),
+                chain: Vec::new(),
+                chain_note: None,
+                location: None,
+                thread: None,
+                backtrace: None,
+                exit_code: None,
+            },
+            Vec::new(),
+            0,
+        )
+    }
+
     pub(crate) fn grace_left(&self) -> Option<Duration> {
         if self.grace.is_zero() {
             return None;

@@ -190,6 +190,7 @@ fn stalled(
         location: Some(Location::from_std(location)),
         thread,
         backtrace: None,
+        exit_code: watched.name.exit_code(),
     }
 }
 

@@ -145,25 +145,7 @@ impl Supervisor {
         match outcome {
             Some(Ok(value)) => Ok(value),
             // `fate::cancel()`, and the body did not return within the grace period.
-            None if root.is_cancelled() => Err(Error::new(
-                crate::report::Failure {
-                    seq: crate::report::next_seq(),
-                    worker: "body".into(),
-                    kind: crate::report::FailureKind::Cancelled,
-                    message: format!(
-                        "the root was cancelled, and its body did not return within the grace \
-                         period ({})",
-                        crate::root::DisplayDuration(self.grace)
-                    ),
-                    chain: Vec::new(),
-                    chain_note: None,
-                    location: None,
-                    thread: None,
-                    backtrace: None,
-                },
-                Vec::new(),
-                0,
-            )),
+            None if root.is_cancelled() => Err(root.cut_off("body")),
             // A body that panicked was reported as a failure; this is the payload alone.
             Some(Err(capture)) => Err(Error::new(
                 capture.to_failure(WorkerName::Named("body")),

@@ -51,10 +51,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
             .take()
             .map_or_else(proc_macro2::Span::call_site, |a| a.span),
     );
-    let name = args.name.as_ref().map_or_else(
-        || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
-        |name| name.value.clone(),
-    );
+    let name = super::worker_name(&sig, args);
     let output = match &sig.output {
         ReturnType::Default => quote_spanned!(async_span=> ()),
         ReturnType::Type(_, ty) => quote!(#ty),

@@ -17,6 +17,22 @@ use crate::args::{self, Errors};
 use crate::item::ItemFn;
 use crate::validate::{self, Role};
 
+/// The worker's name as the runtime takes it: `"name"` (the function's, or its `name =
+/// ".."`), or `("name", N)` with `exit_code = N`.
+fn worker_name(sig: &crate::signature::Signature, args: &args::Args) -> TokenStream {
+    let name = args.name.as_ref().map_or_else(
+        || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
+        |name| name.value.clone(),
+    );
+    match &args.exit_code {
+        Some(exit_code) => {
+            let code = proc_macro2::Literal::u8_unsuffixed(exit_code.code);
+            quote!((#name, #code))
+        }
+        None => quote!(#name),
+    }
+}
+
 /// `#[supervised(args)] item`, from tokens to tokens.
 ///
 /// Never panics; on any misuse, returns the item unchanged plus `compile_error!`s, so

@@ -134,10 +134,7 @@ pub(super) fn watch(
     if stall.is_none() && max_poll.is_none() {
         return call;
     }
-    let name = args.name.as_ref().map_or_else(
-        || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
-        |name| name.value.clone(),
-    );
+    let name = super::worker_name(sig, args);
     let criticality = criticality(args, krate);
     // Spanned on the function's name: the location a report names before any heartbeat.
     let site = quote_spanned!(sig.ident.span()=> ::core::panic::Location::caller());

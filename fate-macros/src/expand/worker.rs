@@ -50,10 +50,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     let vis = &item.vis;
     let sig = &item.sig;
     let body = item.body_tokens();
-    let name = args.name.as_ref().map_or_else(
-        || syn::ext::IdentExt::unraw(&sig.ident).to_string(),
-        |name| name.value.clone(),
-    );
+    let name = super::worker_name(sig, args);
     if args.restart.is_some() {
         return restarting(item, args, krate, name);
     }
@@ -117,7 +114,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
 }
 
 /// `restart = N`: the body as a closure called once per attempt (see `restart.rs`).
-fn restarting(item: &ItemFn, args: &Args, krate: &TokenStream, name: String) -> TokenStream {
+fn restarting(item: &ItemFn, args: &Args, krate: &TokenStream, name: TokenStream) -> TokenStream {
     let attrs = item.all_attrs();
     let vis = &item.vis;
     let mut sig = item.sig.clone();

@@ -1,0 +1,101 @@
+//! The exit statuses (issue 12): one scenario per row of the README's table. `main`
+//! returns `()` here; `exit_code.rs` (`-> ExitCode`) and `result.rs` (`-> Result`)
+//! have the `exit_code = N` rows for their return types.
+
+use std::time::Duration;
+
+use fate_tests::{block_forever, scenario, unknown};
+
+#[fate::supervised]
+fn panics() {
+    panic!("a worker panicked");
+}
+
+#[fate::supervised]
+fn fails() -> Result<(), String> {
+    Err("a worker failed".to_owned())
+}
+
+#[fate::supervised(stall = "100ms")]
+fn stalls() {
+    block_forever()
+}
+
+/// The worker that reads the configuration: restarting cannot help when it fails.
+#[fate::supervised(exit_code = 78)]
+fn load_config() -> Result<u32, String> {
+    Err("the port is not a number".to_owned())
+}
+
+#[fate::supervised(exit_code = 78)]
+fn load_config_panics() -> u32 {
+    panic!("no configuration file")
+}
+
+#[fate::supervised(exit_code = 78, stall = "100ms")]
+fn load_config_stalls() {
+    block_forever()
+}
+
+/// Fails after a plain worker failed first: the first failure's status wins.
+#[fate::supervised(exit_code = 78)]
+fn load_config_later() -> Result<u32, String> {
+    std::thread::sleep(Duration::from_millis(200));
+    Err("too late to decide".to_owned())
+}
+
+/// `exit_code` on an inner call: the `Err` passed up with `?` is the inner call's
+/// failure, and so is its status.
+#[fate::supervised]
+fn serve() -> Result<u32, String> {
+    let port = load_config()?;
+    Ok(port)
+}
+
+#[fate::supervised]
+fn main() {
+    match scenario().as_str() {
+        "panic" => {
+            std::thread::spawn(panics);
+            block_forever()
+        }
+        "err" => {
+            std::thread::spawn(fails);
+            block_forever()
+        }
+        "stall" => {
+            std::thread::spawn(stalls);
+            block_forever()
+        }
+        "coded_err" => {
+            std::thread::spawn(load_config);
+            block_forever()
+        }
+        "coded_panic" => {
+            std::thread::spawn(load_config_panics);
+            block_forever()
+        }
+        "coded_stall" => {
+            std::thread::spawn(load_config_stalls);
+            block_forever()
+        }
+        "coded_passed_up" => {
+            std::thread::spawn(serve);
+            block_forever()
+        }
+        "coded_second" => {
+            std::thread::spawn(load_config_later);
+            std::thread::sleep(Duration::from_millis(50));
+            std::thread::spawn(fails);
+            block_forever()
+        }
+        "supervisor" => {
+            let error = fate::Supervisor::new()
+                .run(load_config)
+                .expect_err("the worker fails");
+            println!("exit_code: {}", error.exit_code());
+            std::process::exit(error.exit_code().into())
+        }
+        other => unknown(other),
+    }
+}

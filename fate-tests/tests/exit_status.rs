@@ -1,0 +1,131 @@
+//! The exit-status table of the README, one test per row (`src/bin/exit_status.rs`,
+//! and the `coded` scenarios of `exit_code.rs` and `result.rs` for the other `main`
+//! return types). The signal rows are in `tests/signals.rs`.
+
+mod support;
+
+use std::time::Duration;
+
+use support::run;
+
+const EXIT_STATUS: &str = env!("CARGO_BIN_EXE_exit_status");
+
+/// Runs `scenario`, which must end promptly with `status` and one report naming
+/// `headline`.
+fn ends_with(program: &str, scenario: &str, status: i32, headline: &str) {
+    run(program)
+        .arg(scenario)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .assert_code(status)
+        .assert_stderr_has(headline)
+        .assert_stderr_count("Error:", 1)
+        .assert_ended_within(Duration::from_secs(5));
+}
+
+#[test]
+fn a_worker_that_panics_or_fails_ends_the_process_with_1() {
+    ends_with(
+        EXIT_STATUS,
+        "panic",
+        1,
+        "Error: worker `panics` panicked at",
+    );
+    ends_with(
+        EXIT_STATUS,
+        "err",
+        1,
+        "Error: worker `fails` failed: a worker failed",
+    );
+}
+
+#[test]
+fn a_worker_that_stalls_ends_the_process_with_3() {
+    ends_with(EXIT_STATUS, "stall", 3, "Error: worker `stalls` stalled at");
+}
+
+#[test]
+fn a_worker_with_exit_code_ends_the_process_with_its_status() {
+    ends_with(
+        EXIT_STATUS,
+        "coded_err",
+        78,
+        "Error: worker `load_config` failed: the port is not a number",
+    );
+    ends_with(
+        EXIT_STATUS,
+        "coded_panic",
+        78,
+        "Error: worker `load_config_panics` panicked at",
+    );
+    ends_with(
+        EXIT_STATUS,
+        "coded_stall",
+        78,
+        "Error: worker `load_config_stalls` stalled at",
+    );
+}
+
+/// An `Err` passed up unchanged with `?` is the inner call's failure: its status too.
+#[test]
+fn an_err_passed_up_from_a_worker_with_exit_code_keeps_its_status() {
+    ends_with(
+        EXIT_STATUS,
+        "coded_passed_up",
+        78,
+        "Error: worker `load_config` failed: the port is not a number",
+    );
+}
+
+/// The first failure decides the status, as it decides the report.
+#[test]
+fn the_first_failure_decides_the_status() {
+    ends_with(
+        EXIT_STATUS,
+        "coded_second",
+        1,
+        "Error: worker `fails` failed: a worker failed",
+    );
+}
+
+#[test]
+fn exit_code_works_with_exit_code_and_result_mains() {
+    for program in [
+        env!("CARGO_BIN_EXE_exit_code"),
+        env!("CARGO_BIN_EXE_result"),
+    ] {
+        ends_with(
+            program,
+            "coded",
+            78,
+            "Error: worker `load_config` failed: the port is not a number",
+        );
+    }
+}
+
+/// `Error::exit_code()` for a program that ends itself.
+#[test]
+fn a_supervisors_report_tells_the_status() {
+    run(EXIT_STATUS)
+        .arg("supervisor")
+        .output()
+        .assert_code(78)
+        .assert_stdout("exit_code: 78\n");
+}
+
+/// `fate::cancel()` and a body still blocked when the grace period ends: cut off, 4.
+#[test]
+fn a_stop_cut_off_by_its_grace_period_ends_the_process_with_4() {
+    let output = run(env!("CARGO_BIN_EXE_cancel"))
+        .arg("blocked_body")
+        .output();
+    output
+        .assert_code(4)
+        .assert_stdout("flushed\n")
+        .assert_stderr_has(
+            "Error: worker `main` did not finish: the root was cancelled, and its body did not \
+             return within the grace period (300ms)\n",
+        )
+        .assert_stderr_count("Error:", 1)
+        .assert_ended_within(Duration::from_secs(2));
+}
