@@ -24,7 +24,7 @@ impl Attribute {
             Attribute::Supervised => {
                 "`name = \"...\"`, `restart = N` (with `within`, `backoff`, `max_backoff`), \
                  `stall = \"...\"`, `max_poll = \"...\"`, `critical = false`, `exit_code = N`, \
-                 `grace = \"...\"`, `wait`, `all_panics` or `crate = \"...\"`"
+                 `grace = \"...\"`, `wait`, `all_panics`, `signals` or `crate = \"...\"`"
             }
             Attribute::Test => {
                 "`grace = \"...\"`, `wait`, `timeout = \"...\"`, `all_panics` or `crate = \"...\"`"
@@ -59,6 +59,8 @@ pub(crate) struct Args {
     pub(crate) max_poll: Option<Grace>,
     /// `exit_code = N`: the status the worker's failure ends the process with.
     pub(crate) exit_code: Option<ExitCode>,
+    /// The `signals` keyword (`main` only).
+    pub(crate) signals: Option<Ident>,
 }
 
 impl Args {
@@ -411,6 +413,25 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                 value: lit.value,
             };
             if args.critical.replace(critical).is_some() {
+                return Err(duplicate());
+            }
+        }
+        "signals" => {
+            if attribute == Attribute::Test {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`signals` is an option of `#[fate::supervised] fn main`: a test does not \
+                     stop on a signal",
+                ));
+            }
+            if let Some(value) = value {
+                return Err(syn::Error::new(
+                    value.span(),
+                    "`signals` takes no value: write `signals` to stop gracefully on SIGINT and \
+                     SIGTERM, or leave it out",
+                ));
+            }
+            if args.signals.replace(key.clone()).is_some() {
                 return Err(duplicate());
             }
         }

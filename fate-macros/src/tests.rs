@@ -379,6 +379,18 @@ fn worker_not_critical() {
 }
 
 #[test]
+fn main_with_signals() {
+    insta::assert_snapshot!(expand(
+        quote!(signals, grace = "5s"),
+        quote! {
+            fn main() {
+                serve();
+            }
+        }
+    ));
+}
+
+#[test]
 fn worker_with_exit_code() {
     insta::assert_snapshot!(expand(
         quote!(exit_code = 78, stall = "5s"),

@@ -98,6 +98,13 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
                     "`all_panics` is an option of the root: put it on `#[fate::supervised] fn main`",
                 ));
             }
+            if let Some(signals) = &args.signals {
+                errors.push(spanned(
+                    signals,
+                    "`signals` is an option of the root: put it on `#[fate::supervised] fn main` \
+                     (or use `fate::Supervisor::signals(true)`)",
+                ));
+            }
             check_restart(args, item, errors);
             check_budgets(args, item, errors);
         }

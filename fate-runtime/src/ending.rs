@@ -118,6 +118,24 @@ pub(crate) fn abort_with(root: &Root, failure: Failure) -> bool {
     }
 }
 
+/// A second signal (feature `signals`): the process ends now, with the report of what
+/// happened so far (the first failure, or the interruption), without the rest of the
+/// grace period or the wait for the failure hooks.
+#[cfg(all(feature = "signals", unix))]
+pub(crate) fn end_now(root: &Root, signal: crate::root::Signal) -> ! {
+    let gate = stderr::gate_within(UNWIND_PATIENCE);
+    if let Finish::Won(Some(error)) = root.finish() {
+        let status = error.exit_code();
+        stderr::write_raw(&render(root, error));
+        drop(gate);
+        std::process::exit(i32::from(status))
+    }
+    // Decided already, by a thread that is ending the process or returning from
+    // `Supervisor::run`: the signal's status, now.
+    drop(gate);
+    std::process::exit(i32::from(crate::report::status::signal(signal.number)))
+}
+
 /// A thread that must not go on: the process is ending on another thread.
 pub(crate) fn park_forever() -> ! {
     loop {

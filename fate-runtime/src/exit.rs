@@ -36,6 +36,8 @@ pub struct MainOptions {
     pub all_panics: bool,
     /// How the body is framed.
     pub body: MainBody,
+    /// `signals`: SIGINT and SIGTERM stop the root gracefully (feature `signals`).
+    pub signals: bool,
 }
 
 /// What `main` may return under `#[supervised]`.
@@ -112,6 +114,11 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
         .all_panics
         .then(|| context::install_catch_all(&root));
     let own = context::set_own_root(&root);
+    #[cfg(all(feature = "signals", unix))]
+    let _signals = options
+        .signals
+        .then(|| crate::signals::listen(&root))
+        .flatten();
     root.body_runs_here();
     {
         let root = root.clone();

@@ -30,6 +30,8 @@ mod report;
 mod restart;
 mod root;
 mod scope;
+#[cfg(all(feature = "signals", unix))]
+mod signals;
 mod stall;
 mod stderr;
 mod supervisor;

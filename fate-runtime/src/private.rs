@@ -15,6 +15,9 @@ pub use crate::outcome::ErrorRef;
 pub use crate::report::ErrorText;
 pub use crate::restart::{RestartPolicy, DEFAULT_MAX_BACKOFF};
 pub use crate::root::MainBody;
+
+/// Whether `signals` can be used: fate's feature `signals`, on unix.
+pub const SIGNALS: bool = cfg!(all(feature = "signals", unix));
 pub use crate::testing::{run_test, TestOptions, TestOutput};
 
 /// A worker's name as the expansion passes it: `"name"`, or `("name", N)` for a

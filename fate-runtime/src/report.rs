@@ -605,8 +605,11 @@ impl fmt::Debug for Error {
             // Set apart, so that it does not read as one more line of the message.
             writeln!(f)?;
         }
-        let thread = first.thread.as_deref().unwrap_or("<unnamed>");
-        write!(f, "\n  thread: {thread}")?;
+        // A signal's report is about the process, not a thread.
+        if first.kind != FailureKind::Interrupted {
+            let thread = first.thread.as_deref().unwrap_or("<unnamed>");
+            write!(f, "\n  thread: {thread}")?;
+        }
         if !first.chain.is_empty() {
             write!(f, "\n\nCaused by:")?;
             if first.chain.len() == 1 && first.chain_note.is_none() {

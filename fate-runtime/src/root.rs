@@ -149,6 +149,16 @@ struct State {
     /// Failures recorded under the lock, for the hooks and `tracing`, told once the
     /// lock is released (their code must never run under it).
     to_announce: Vec<(Failure, Disposition)>,
+    /// The signal that stopped the root (feature `signals`): with no failure, its
+    /// outcome is the report that says so.
+    interrupted: Option<Signal>,
+}
+
+/// A signal that stops a root: its number and its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Signal {
+    pub(crate) number: i32,
+    pub(crate) name: &'static str,
 }
 
 /// A failure a worker's restart policy handled.
@@ -161,6 +171,22 @@ struct Restarted {
     summary: String,
     /// By the root's clock.
     at: Duration,
+}
+
+/// The report of a root a signal stopped, named after its body: status `128 + n`.
+fn interrupted(signal: Signal, body: &'static str) -> Failure {
+    Failure {
+        seq: next_seq(),
+        worker: body.into(),
+        kind: FailureKind::Interrupted,
+        message: format!("interrupted by {}", signal.name),
+        chain: Vec::new(),
+        chain_note: None,
+        location: None,
+        thread: None,
+        backtrace: None,
+        exit_code: Some(crate::report::status::signal(signal.number)),
+    }
 }
 
 /// How many restarts a root keeps for its report.
@@ -257,6 +283,7 @@ impl Root {
                 not_critical: Listed::default(),
                 decided_failed: false,
                 to_announce: Vec::new(),
+                interrupted: None,
             }),
             changed: Condvar::new(),
             clock: Clock::new(),
@@ -659,17 +686,33 @@ impl Root {
         state.phase = Phase::Sealed;
         state.decided_failed = state.first.is_some();
         let now = self.clock.now();
-        let error = state.first.take().map(|first| {
-            let restarts = restarts_before(&state, &first, now);
-            let not_critical = std::mem::take(&mut state.not_critical);
-            Error::with_history(
-                first,
-                std::mem::take(&mut state.listed),
-                state.others,
-                restarts,
-                not_critical,
-            )
-        });
+        let error = match state.first.take() {
+            Some(first) => {
+                let restarts = restarts_before(&state, &first, now);
+                let not_critical = std::mem::take(&mut state.not_critical);
+                Some(Error::with_history(
+                    first,
+                    std::mem::take(&mut state.listed),
+                    state.others,
+                    restarts,
+                    not_critical,
+                ))
+            }
+            // Stopped by a signal, and nothing failed: the report says so.
+            None => state.interrupted.map(|signal| {
+                let body = match self.kind {
+                    RootKind::Main { .. } => "main",
+                    _ => "body",
+                };
+                Error::with_history(
+                    interrupted(signal, body),
+                    Vec::new(),
+                    0,
+                    Restarts::default(),
+                    std::mem::take(&mut state.not_critical),
+                )
+            }),
+        };
         if error.is_some() && matches!(self.kind, RootKind::Main { .. }) {
             self.flags.fetch_or(ENDING, Ordering::Release);
         }
@@ -739,6 +782,12 @@ impl Root {
             Vec::new(),
             0,
         )
+    }
+
+    #[cfg(all(feature = "signals", unix))]
+    /// Whether a signal stopped the root.
+    pub(crate) fn is_interrupted(&self) -> bool {
+        lock(&self.state).interrupted.is_some()
     }
 
     pub(crate) fn grace_left(&self) -> Option<Duration> {
@@ -811,6 +860,32 @@ impl Root {
     /// `fate::cancel()`: cancels the root without a failure (once; a root cancelled
     /// already stays as it is). `from_body` tells whether the body's own thread asked,
     /// which then returns by itself. Returns whether this cancelled the root.
+    #[cfg(all(feature = "signals", unix))]
+    /// A signal asks the root to stop (feature `signals`): it is cancelled as by
+    /// `fate::cancel()` from another thread, and, if nothing fails meanwhile, ends with
+    /// the report that it was interrupted. `false` if a signal came before (the caller
+    /// then ends the process at once) or the outcome is decided.
+    pub(crate) fn interrupt(&self, signal: Signal) -> bool {
+        let mut state = lock(&self.state);
+        if !matches!(state.phase, Phase::Running | Phase::Failed) || state.interrupted.is_some() {
+            return false;
+        }
+        state.interrupted = Some(signal);
+        let notice = (!self.grace.is_zero() && state.first.is_none()).then(|| {
+            format!(
+                "fate: interrupted by {}; stopping, and giving the workers up to {} to finish\n",
+                signal.name,
+                DisplayDuration(self.grace)
+            )
+        });
+        drop(state);
+        if let Some(notice) = notice {
+            stderr::print(&notice);
+        }
+        self.cancel(false);
+        true
+    }
+
     pub(crate) fn cancel(&self, from_body: bool) -> bool {
         let mut state = lock(&self.state);
         if !matches!(state.phase, Phase::Running | Phase::Failed) || state.cancelled_at.is_some() {

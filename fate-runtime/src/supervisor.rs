@@ -47,6 +47,8 @@ pub struct Supervisor {
     grace: Duration,
     wait: bool,
     all_panics: bool,
+    #[cfg(all(feature = "signals", unix))]
+    signals: bool,
 }
 
 impl Supervisor {
@@ -81,6 +83,21 @@ impl Supervisor {
         self
     }
 
+    /// SIGINT and SIGTERM stop this root gracefully while it runs, as
+    /// `#[supervised(signals)]` does for `main` (feature `signals`, unix): the first
+    /// cancels it, and after the grace period (or once everything finished) `run`
+    /// returns the report "interrupted by SIGTERM" ([`FailureKind::Interrupted`],
+    /// [`Error::exit_code`] `128 + n`) unless a worker failed meanwhile; a second
+    /// signal ends the process at once. Once `run` has returned, the signals are no
+    /// longer fate's. Default: `false`.
+    ///
+    /// [`FailureKind::Interrupted`]: crate::FailureKind::Interrupted
+    #[cfg(all(feature = "signals", unix))]
+    pub fn signals(mut self, signals: bool) -> Self {
+        self.signals = signals;
+        self
+    }
+
     /// Runs `body` on a new thread and returns its value, or the report of the first
     /// worker failure, whichever comes first. A panic in the body itself is a failure
     /// of the worker named `body`.
@@ -103,6 +120,11 @@ impl Supervisor {
                 .with_all_panics(self.all_panics),
         );
         let _end = EndOnDrop(root.clone());
+        #[cfg(all(feature = "signals", unix))]
+        let _signals = self
+            .signals
+            .then(|| crate::signals::listen(&root))
+            .flatten();
         let _catch_all = self.all_panics.then(|| context::install_catch_all(&root));
         let outcome: Arc<Mutex<Option<Result<T, Capture>>>> = Arc::default();
         {

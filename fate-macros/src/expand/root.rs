@@ -13,6 +13,7 @@
 //!             wait: false,
 //!             all_panics: false,
 //!             body: ::fate::__private::MainBody::Whole,
+//!             signals: false,
 //!         },
 //!         || { body },
 //!     )
@@ -41,25 +42,44 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
     let vis = &item.vis;
     let sig = &item.sig;
     let (body, polled) = wrap_executor_body(&item.body, krate);
-    let options =
-        if args.grace.is_none() && args.wait.is_none() && args.all_panics.is_none() && !polled {
-            quote!(#krate::__private::MainOptions::default())
-        } else {
-            let millis = proc_macro2::Literal::u64_unsuffixed(
-                args.grace.as_ref().map_or(0, |grace| grace.millis),
-            );
-            let wait = args.wait.is_some();
-            let all_panics = args.all_panics.is_some();
-            let framing = if polled { quote!(Polls) } else { quote!(Whole) };
-            quote! {
-                #krate::__private::MainOptions {
-                    grace: ::core::time::Duration::from_millis(#millis),
-                    wait: #wait,
-                    all_panics: #all_panics,
-                    body: #krate::__private::MainBody::#framing,
-                }
+    let options = if args.grace.is_none()
+        && args.wait.is_none()
+        && args.all_panics.is_none()
+        && args.signals.is_none()
+        && !polled
+    {
+        quote!(#krate::__private::MainOptions::default())
+    } else {
+        let millis = proc_macro2::Literal::u64_unsuffixed(
+            args.grace.as_ref().map_or(0, |grace| grace.millis),
+        );
+        let wait = args.wait.is_some();
+        let all_panics = args.all_panics.is_some();
+        let signals = args.signals.is_some();
+        let framing = if polled { quote!(Polls) } else { quote!(Whole) };
+        quote! {
+            #krate::__private::MainOptions {
+                grace: ::core::time::Duration::from_millis(#millis),
+                wait: #wait,
+                all_panics: #all_panics,
+                body: #krate::__private::MainBody::#framing,
+                signals: #signals,
             }
-        };
+        }
+    };
+    let options = match &args.signals {
+        // A clear error, spanned on the option, when the feature is off.
+        Some(signals) => quote_spanned! {signals.span()=>
+            {
+                const _: () = ::core::assert!(
+                    #krate::__private::SIGNALS,
+                    "`signals` needs fate's feature `signals` (unix only): add `features = [\"signals\"]` to the `fate` dependency in Cargo.toml",
+                );
+                #options
+            }
+        },
+        None => options,
+    };
     let closure = quote!(|| #body);
     // `R` named and spanned on the return type: an unsupported type is reported there,
     // and the closure's return type is known before its body is checked.

@@ -35,6 +35,24 @@ fn main() {
             // The first attempt fails (and is restarted) while the root runs.
             std::thread::sleep(Duration::from_millis(30));
         }),
+        // `Supervisor::signals(true)`: the body stops on SIGTERM, and `run` says why.
+        "signals" => {
+            let returned = fate::Supervisor::new()
+                .signals(true)
+                .grace(Duration::from_secs(2))
+                .run(|| {
+                    eprintln!("ready");
+                    while !fate::wait_cancelled(Duration::from_secs(60)) {}
+                    7
+                });
+            let error = returned.expect_err("interrupted");
+            println!(
+                "{:?}: {error} (exit code {})",
+                error.kind(),
+                error.exit_code()
+            );
+            std::process::exit(0)
+        }
         other => unknown(other),
     };
     assert!(returned.is_ok());

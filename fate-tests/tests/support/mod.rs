@@ -92,6 +92,16 @@ pub struct Run {
     timeout: Duration,
     memory_limit_mib: u64,
     stderr: StderrMode,
+    /// Signals to send once stderr shows a line containing the marker.
+    signals: Option<Signals>,
+}
+
+/// [`Run::signals_after`].
+#[derive(Debug, Clone)]
+struct Signals {
+    marker: String,
+    /// Each signal's name (for `kill -s`) and how long to wait before sending it.
+    plan: Vec<(Duration, &'static str)>,
 }
 
 /// Starts describing a run of the program at `program` (an `env!("CARGO_BIN_EXE_..")`).
@@ -108,6 +118,7 @@ pub fn run(program: impl Into<PathBuf>) -> Run {
         timeout: TIMEOUT,
         memory_limit_mib: MEMORY_LIMIT_MIB,
         stderr: StderrMode::Capture,
+        signals: None,
     }
 }
 
@@ -152,6 +163,17 @@ impl Run {
     /// spawn: every write to it fails with `EPIPE`.
     pub fn closed_stderr(mut self) -> Self {
         self.stderr = StderrMode::Closed;
+        self
+    }
+
+    /// Once the child writes a line containing `marker` to stderr, sends it the
+    /// signals of `plan` (`kill -s NAME`), each after its delay (counted from the one
+    /// before); [`Output::signalled_at`] is when the first went out.
+    pub fn signals_after(mut self, marker: &str, plan: &[(Duration, &'static str)]) -> Self {
+        self.signals = Some(Signals {
+            marker: marker.to_owned(),
+            plan: plan.to_vec(),
+        });
         self
     }
 
@@ -204,6 +226,25 @@ impl Run {
             String::from_utf8_lossy(&bytes).into_owned()
         });
         let lines = Arc::new(Mutex::new(Vec::new()));
+        let signalled_at = Arc::new(Mutex::new(None));
+        let mut signals = self.signals.clone().map(|signals| {
+            let (pid, signalled_at) = (child.id(), signalled_at.clone());
+            move || {
+                thread::spawn(move || {
+                    for (index, (delay, name)) in signals.plan.iter().enumerate() {
+                        thread::sleep(*delay);
+                        if index == 0 {
+                            *signalled_at.lock().unwrap_or_else(|e| e.into_inner()) =
+                                Some(started.elapsed());
+                        }
+                        let _ = Command::new("kill")
+                            .args(["-s", name, &pid.to_string()])
+                            .status();
+                    }
+                });
+            }
+        });
+        let marker = self.signals.as_ref().map(|signals| signals.marker.clone());
         let stderr_pipe = child.stderr.take().expect("piped stderr");
         let stderr_reader = match self.stderr {
             StderrMode::Closed => {
@@ -221,6 +262,11 @@ impl Run {
                             Ok(0) | Err(_) => break,
                             Ok(_) => {
                                 let text = String::from_utf8_lossy(&line).into_owned();
+                                if marker.as_ref().is_some_and(|m| text.contains(m.as_str())) {
+                                    if let Some(send) = signals.take() {
+                                        send();
+                                    }
+                                }
                                 lines
                                     .lock()
                                     .unwrap_or_else(|e| e.into_inner())
@@ -245,6 +291,7 @@ impl Run {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let signalled_at = *signalled_at.lock().unwrap_or_else(|e| e.into_inner());
         Output {
             command: format!("{name} {:?}", self.args),
             status,
@@ -252,6 +299,7 @@ impl Run {
             stderr,
             stderr_lines,
             elapsed,
+            signalled_at,
         }
     }
 }
@@ -285,6 +333,8 @@ pub struct Output {
     pub stderr_lines: Vec<(Duration, String)>,
     /// From the spawn until the exit was seen.
     pub elapsed: Duration,
+    /// When the first signal of [`Run::signals_after`] was sent, from the spawn.
+    pub signalled_at: Option<Duration>,
 }
 
 impl Output {

@@ -1,0 +1,91 @@
+//! `#[supervised(signals)]` and `Supervisor::signals(true)` (feature `signals`, unix):
+//! SIGINT and SIGTERM stop the root gracefully.
+//!
+//! The first signal cancels the root as `fate::cancel()` from another thread does: the
+//! workers see it, the grace period applies, and the root then ends with the report
+//! "interrupted by SIGTERM" (status `128 + n`), unless a worker fails meanwhile (that
+//! failure is the report). A second signal ends the process at once, with the report
+//! of what happened so far.
+//!
+//! The handlers are signal-hook's, through its registry, which chains every handler
+//! registered in the process: tokio's `tokio::signal` (which uses the same registry)
+//! and fate's both see each signal.
+
+use std::thread::JoinHandle;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::{Handle, Signals};
+
+use crate::ending;
+use crate::root::{Root, Signal};
+use crate::stderr;
+use crate::sync::Arc;
+
+/// The signals fate listens to, with their names.
+const STOPPING: [Signal; 2] = [
+    Signal {
+        number: SIGINT,
+        name: "SIGINT",
+    },
+    Signal {
+        number: SIGTERM,
+        name: "SIGTERM",
+    },
+];
+
+/// A root's listener: its thread waits for the signals until the listener is dropped.
+#[must_use]
+pub(crate) struct Listener {
+    handle: Handle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.handle.close();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts listening for SIGINT and SIGTERM on behalf of `root`. `None`, said once on
+/// stderr, if the handlers or the thread could not be set up: the program then stops
+/// on a signal as it would without fate.
+pub(crate) fn listen(root: &Arc<Root>) -> Option<Listener> {
+    let mut signals = match Signals::new(STOPPING.map(|signal| signal.number)) {
+        Ok(signals) => signals,
+        Err(error) => {
+            stderr::print(&format!(
+                "fate: cannot listen for SIGINT and SIGTERM ({error}): they will stop the \
+                 program at once\n"
+            ));
+            return None;
+        }
+    };
+    let handle = signals.handle();
+    let root = root.clone();
+    let thread = std::thread::Builder::new()
+        .name("fate-signals".into())
+        .spawn(move || {
+            for number in signals.forever() {
+                let Some(signal) = STOPPING.into_iter().find(|s| s.number == number) else {
+                    continue;
+                };
+                if !root.interrupt(signal) && root.is_interrupted() {
+                    ending::end_now(&root, signal);
+                }
+            }
+        });
+    match thread {
+        Ok(thread) => Some(Listener {
+            handle,
+            thread: Some(thread),
+        }),
+        Err(_) => {
+            handle.close();
+            stderr::print("fate: no thread to listen for SIGINT and SIGTERM\n");
+            None
+        }
+    }
+}
