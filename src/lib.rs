@@ -638,7 +638,7 @@ pub use fate_macros::supervised;
 pub use fate_macros::test;
 
 pub use fate_runtime::{
-    cancel, cancelled, heartbeat, is_cancelled, on_failure, scope, spawn, wait_cancelled,
+    cancel, cancelled, heartbeat, is_cancelled, on_failure, ready, scope, spawn, wait_cancelled,
     Cancelled, Disposition, Error, FailureKind, Location, Scope, ScopedJoinHandle, Supervisor,
 };
 

@@ -24,7 +24,8 @@ impl Attribute {
             Attribute::Supervised => {
                 "`name = \"...\"`, `restart = N` (with `within`, `backoff`, `max_backoff`), \
                  `stall = \"...\"`, `max_poll = \"...\"`, `critical = false`, `exit_code = N`, \
-                 `grace = \"...\"`, `wait`, `all_panics`, `signals` or `crate = \"...\"`"
+                 `grace = \"...\"`, `wait`, `all_panics`, `signals`, `systemd = \"manual\"` or \
+                 `crate = \"...\"`"
             }
             Attribute::Test => {
                 "`grace = \"...\"`, `wait`, `timeout = \"...\"`, `all_panics` or `crate = \"...\"`"
@@ -61,6 +62,8 @@ pub(crate) struct Args {
     pub(crate) exit_code: Option<ExitCode>,
     /// The `signals` keyword (`main` only).
     pub(crate) signals: Option<Ident>,
+    /// `systemd = "manual"` (`main` only): `READY=1` at `fate::ready()`.
+    pub(crate) systemd_manual: Option<TokenStream>,
 }
 
 impl Args {
@@ -416,6 +419,28 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                 return Err(duplicate());
             }
         }
+        "systemd" => {
+            if attribute == Attribute::Test {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`systemd` is an option of `#[fate::supervised] fn main`",
+                ));
+            }
+            let lit = string(value, "\"manual\"")?;
+            if lit.value() != "manual" {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "expected `systemd = \"manual\"` (READY=1 at `fate::ready()`), found {:?}; \
+                         without the option, READY=1 is sent when `main`'s body starts",
+                        lit.value()
+                    ),
+                ));
+            }
+            if args.systemd_manual.replace(whole).is_some() {
+                return Err(duplicate());
+            }
+        }
         "signals" => {
             if attribute == Attribute::Test {
                 return Err(syn::Error::new(
@@ -486,14 +511,15 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
     Ok(())
 }
 
-/// The status of `exit_code = N`: 1 to 255, and not one a shell reads as "killed by a
-/// signal" (129 to 192, `128 + n` for the signals 1 to 64), which fate itself uses
-/// for signals.
+/// The status of `exit_code = N`: 1 to 255, and none of those that already mean
+/// something else to whoever reads the status: fate's own classes (8, 9), a shell's
+/// (126, 127, and 129 to 192, "killed by signal n"), systemd's own failures (200 to
+/// 244) and 255 (`exit(-1)`).
 fn exit_code(value: &TokenTree) -> syn::Result<u8> {
     let lit = syn::parse2::<syn::LitInt>(unwrap_none_group(value)).map_err(|_| {
         syn::Error::new(
             value.span(),
-            "expected an exit status from 1 to 255, as in `exit_code = 78`",
+            "expected an exit status from 1 to 254, as in `exit_code = 78`",
         )
     })?;
     if !lit.suffix().is_empty() {
@@ -508,21 +534,37 @@ fn exit_code(value: &TokenTree) -> syn::Result<u8> {
     let code: u64 = lit
         .base10_parse()
         .map_err(|_| syn::Error::new(lit.span(), "an exit status is at most 255"))?;
+    let taken = |what: String| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "`exit_code = {code}` {what}: choose another status, such as 78 (a bad \
+                 configuration, as sysexits.h has it)"
+            ),
+        )
+    };
     match code {
         0 => Err(syn::Error::new(
             lit.span(),
             "`exit_code = 0` would end the process as a success after a failure: use a \
-             status from 1 to 255",
+             status from 1 to 254",
         )),
-        129..=192 => Err(syn::Error::new(
-            lit.span(),
-            format!(
-                "`exit_code = {code}` reads as \"killed by signal {}\" (128 + n): choose a \
-                 status from 1 to 128 or 193 to 255, such as 78 for a bad configuration",
-                code - 128
-            ),
+        8 => Err(taken("is fate's own status for a stalled worker".into())),
+        9 => Err(taken(
+            "is fate's own status for a stop cut off by its grace period".into(),
         )),
-        1..=255 => Ok(code as u8),
+        126 | 127 => Err(taken(
+            "means \"cannot run\" or \"not found\" to a shell".into(),
+        )),
+        129..=192 => Err(taken(format!(
+            "reads as \"killed by signal {}\" (128 + n)",
+            code - 128
+        ))),
+        200..=244 => Err(taken(
+            "is one of systemd's own statuses (its failures to start a service)".into(),
+        )),
+        255 => Err(taken("is what `exit(-1)` gives".into())),
+        1..=254 => Ok(code as u8),
         _ => Err(syn::Error::new(lit.span(), "an exit status is at most 255")),
     }
 }

@@ -98,6 +98,12 @@ pub(crate) fn check(args: &Args, item: &ItemFn, errors: &mut Errors) -> Role {
                     "`all_panics` is an option of the root: put it on `#[fate::supervised] fn main`",
                 ));
             }
+            if let Some(systemd) = &args.systemd_manual {
+                errors.push(spanned(
+                    systemd,
+                    "`systemd` is an option of the root: put it on `#[fate::supervised] fn main`",
+                ));
+            }
             if let Some(signals) = &args.signals {
                 errors.push(spanned(
                     signals,

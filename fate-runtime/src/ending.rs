@@ -15,6 +15,7 @@ use crate::context::{self, Formatting};
 use crate::report::{Error, Failure};
 use crate::root::{Finish, Root, RootKind, UNWIND_PATIENCE};
 use crate::stderr;
+use crate::systemd;
 
 /// The report of `error` as `root` prints it, ending in a newline. A `Debug` of the
 /// user's error type that panics falls back to fate's own.
@@ -40,8 +41,10 @@ fn render(root: &Root, error: Error) -> String {
 /// status ([`Error::exit_code`]). The caller holds the gate.
 fn end_process(root: &Root, error: Error, gate: stderr::Gate) -> ! {
     let status = error.exit_code();
+    let summary = error.to_string();
     stderr::write_raw(&render(root, error));
     drop(gate);
+    systemd::stopped(&summary);
     before_exit(root);
     std::process::exit(i32::from(status))
 }
@@ -126,6 +129,7 @@ pub(crate) fn end_now(root: &Root, signal: crate::root::Signal) -> ! {
     let gate = stderr::gate_within(UNWIND_PATIENCE);
     if let Finish::Won(Some(error)) = root.finish() {
         let status = error.exit_code();
+        systemd::stopped(&error.to_string());
         stderr::write_raw(&render(root, error));
         drop(gate);
         std::process::exit(i32::from(status))

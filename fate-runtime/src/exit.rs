@@ -23,6 +23,7 @@ use crate::hook;
 use crate::report::{Capture, Error, WorkerName};
 use crate::root::{AfterBody, BodyEnd, MainBody, Root, RootKind, UNWIND_PATIENCE};
 use crate::sync::Arc;
+use crate::systemd::{self, Readiness};
 use crate::worker::{self, Criticality, Unwinds};
 
 /// The options of `#[supervised]` on `main`.
@@ -38,6 +39,8 @@ pub struct MainOptions {
     pub body: MainBody,
     /// `signals`: SIGINT and SIGTERM stop the root gracefully (feature `signals`).
     pub signals: bool,
+    /// `systemd = "manual"`: when `READY=1` is sent (feature `systemd`).
+    pub readiness: Readiness,
 }
 
 /// What `main` may return under `#[supervised]`.
@@ -120,6 +123,7 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
         .then(|| crate::signals::listen(&root))
         .flatten();
     root.body_runs_here();
+    systemd::start(options.readiness);
     {
         let root = root.clone();
         // Without a watcher (the system refused a thread), the program ends when the
@@ -148,6 +152,11 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
         ending::park_forever();
     }
     ending::before_exit(&root);
+    systemd::stopped(if value.as_ref().is_ok_and(MainOutput::is_success) {
+        "ended well"
+    } else {
+        "main returned an error"
+    });
     context::restore_own_root(own);
     drop(catch_all);
     drop(process_root);
@@ -173,6 +182,7 @@ fn watch(root: &Root) {
     if !root.wait_for_cancellation() {
         return; // main ended without either
     }
+    systemd::stopping(&root.stop_summary());
     root.wait_out_grace();
     if root.body_is_done() {
         return; // the main thread decides

@@ -6,7 +6,8 @@
 //! not a public API.
 //!
 //! The modules are layers, each importing only those below it (ARCHITECTURE.md):
-//! `sync`, `clock`, `stderr`, `timer` → `report` (what a failure is) → `alerts` (the
+//! `sync`, `clock`, `stderr`, `timer`, `health` (which workers are stalled now),
+//! `systemd` (its notifications) → `report` (what a failure is) → `alerts` (the
 //! failure hooks) → `root` (one root's state) → `context` (the process root and the
 //! one thread-local) → `ending` (a root that ends the process) → `hook` (the panic
 //! hook) → `outcome` (is a value an `Err`) → `worker` (the supervised call) →
@@ -23,6 +24,7 @@ mod context;
 mod ending;
 mod exit;
 mod future;
+mod health;
 mod hook;
 #[doc(hidden)]
 pub mod outcome;
@@ -36,6 +38,7 @@ mod stall;
 mod stderr;
 mod supervisor;
 mod sync;
+mod systemd;
 mod testing;
 mod timer;
 mod worker;
@@ -53,4 +56,5 @@ pub use report::{Disposition, Error, FailureKind, Location};
 pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use stall::heartbeat;
 pub use supervisor::Supervisor;
+pub use systemd::ready;
 pub use worker::spawn;

@@ -15,6 +15,10 @@ pub use crate::outcome::ErrorRef;
 pub use crate::report::ErrorText;
 pub use crate::restart::{RestartPolicy, DEFAULT_MAX_BACKOFF};
 pub use crate::root::MainBody;
+pub use crate::systemd::Readiness;
+
+/// Whether `systemd = ".."` can be used: fate's feature `systemd`, on unix.
+pub const SYSTEMD: bool = cfg!(all(feature = "systemd", unix));
 
 /// Whether `signals` can be used: fate's feature `signals`, on unix.
 pub const SIGNALS: bool = cfg!(all(feature = "signals", unix));

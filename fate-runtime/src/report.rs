@@ -31,11 +31,13 @@ pub enum FailureKind {
 pub(crate) mod status {
     /// A worker panicked or returned `Err`.
     pub(crate) const FAILED: u8 = 1;
-    /// A worker stalled (`stall`, `max_poll`).
-    pub(crate) const STALLED: u8 = 3;
+    /// A worker stalled (`stall`, `max_poll`). Not 2 to 7, which systemd's journal
+    /// names after the LSB's statuses, nor one of the other named ranges (64 to 78,
+    /// 126 and 127, 128 + n, 200 to 244, 255).
+    pub(crate) const STALLED: u8 = 8;
     /// A stop (`fate::cancel()`) whose body was still running when its grace period
     /// ended: it was cut off.
-    pub(crate) const CUT_OFF: u8 = 4;
+    pub(crate) const CUT_OFF: u8 = 9;
     /// Stopped by signal `n`: `128 + n`, as a shell reports a process a signal killed.
     pub(crate) const fn signal(n: i32) -> u8 {
         (128 + n) as u8
@@ -515,9 +517,9 @@ impl Error {
     }
 
     /// The status a `main` root ends the process with for this report, one per class
-    /// of failure (stable, see the crate docs' table): the failing worker's `exit_code
-    /// = N`; else 1 for a panic or an `Err`, 3 for a stall, 4 for a stop cut off by the
-    /// end of its grace period, `128 + n` for signal `n` (130 for SIGINT, 143 for
+    /// of failure (stable, see the crate docs' table): for a panic or an `Err`, the
+    /// failing worker's `exit_code = N`, else 1; 8 for a stall; 9 for a stop cut off by
+    /// the end of its grace period; `128 + n` for signal `n` (130 for SIGINT, 143 for
     /// SIGTERM). For a program that ends itself:
     /// `std::process::exit(error.exit_code().into())`.
     pub fn exit_code(&self) -> u8 {

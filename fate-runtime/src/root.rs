@@ -790,6 +790,19 @@ impl Root {
         lock(&self.state).interrupted.is_some()
     }
 
+    /// Why the root is stopping, in one line: its first failure, the signal, or
+    /// `fate::cancel()`.
+    pub(crate) fn stop_summary(&self) -> String {
+        let state = lock(&self.state);
+        if let Some(first) = &state.first {
+            return first.summary_line();
+        }
+        match state.interrupted {
+            Some(signal) => format!("interrupted by {}", signal.name),
+            None => "stopping: fate::cancel()".to_owned(),
+        }
+    }
+
     pub(crate) fn grace_left(&self) -> Option<Duration> {
         if self.grace.is_zero() {
             return None;

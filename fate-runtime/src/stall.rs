@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::context::{self, Beats};
+use crate::health;
 use crate::report::{next_seq, Failure, FailureKind, Location, WorkerName};
 use crate::root::{DisplayDuration, Root};
 use crate::sync::Arc;
@@ -74,6 +75,11 @@ impl Watch {
         watch
     }
 
+    /// Its name in [`health`]: its address, unique while it lives.
+    fn id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
     pub(crate) fn beats(&self) -> &Arc<Beats> {
         &self.beats
     }
@@ -81,6 +87,7 @@ impl Watch {
     /// The worker ended: its deadline is taken back.
     pub(crate) fn stop(&self) {
         self.over.store(true, Ordering::Release);
+        health::clear(self.id());
         if let Some(key) = self.armed.lock().unwrap_or_else(|e| e.into_inner()).take() {
             timer::disarm(key);
         }
@@ -132,6 +139,9 @@ fn check(
     }
     let count = watch.beats.count();
     if count != seen || watch.beats.is_waiting() {
+        if silence == Silence::Reported {
+            health::clear(watch.id());
+        }
         let now = (count, Instant::now());
         arm(watch, root, watched, thread, now, Silence::Watched);
         return;
@@ -161,11 +171,9 @@ fn check(
             watched.site,
         ),
     };
-    worker::handle(
-        &root,
-        watched.criticality,
-        stalled(watched, message, location, thread.clone()),
-    );
+    let failure = stalled(watched, message, location, thread.clone());
+    health::mark_stalled(watch.id(), failure.summary_line());
+    worker::handle(&root, watched.criticality, failure);
     if watched.criticality == Criticality::NotCritical {
         // The root goes on, and so does the watch.
         let now = (count, Instant::now());
@@ -190,7 +198,9 @@ fn stalled(
         location: Some(Location::from_std(location)),
         thread,
         backtrace: None,
-        exit_code: watched.name.exit_code(),
+        // A stall is its own class, whatever the worker's `exit_code`: that one is for
+        // its panics and `Err`s (a configuration that cannot work), a stall may pass.
+        exit_code: None,
     }
 }
 

@@ -61,7 +61,7 @@ fn cancel_with_the_body_blocked_cuts_it_off_after_the_grace_period() {
     // The status and the report: `tests/exit_status.rs`.
     let output = run(CANCEL).arg("blocked_body").output();
     output
-        .assert_code(4)
+        .assert_code(9)
         .assert_stdout("flushed\n")
         .assert_ended_within(Duration::from_secs(2));
     assert!(

@@ -40,8 +40,8 @@ fn a_worker_that_panics_or_fails_ends_the_process_with_1() {
 }
 
 #[test]
-fn a_worker_that_stalls_ends_the_process_with_3() {
-    ends_with(EXIT_STATUS, "stall", 3, "Error: worker `stalls` stalled at");
+fn a_worker_that_stalls_ends_the_process_with_8() {
+    ends_with(EXIT_STATUS, "stall", 8, "Error: worker `stalls` stalled at");
 }
 
 #[test]
@@ -58,10 +58,16 @@ fn a_worker_with_exit_code_ends_the_process_with_its_status() {
         78,
         "Error: worker `load_config_panics` panicked at",
     );
+}
+
+/// A stall is its own class, whatever the worker's `exit_code` (that one says "do not
+/// restart": a configuration that cannot work; a stall may pass).
+#[test]
+fn a_worker_with_exit_code_that_stalls_ends_the_process_with_8() {
     ends_with(
         EXIT_STATUS,
         "coded_stall",
-        78,
+        8,
         "Error: worker `load_config_stalls` stalled at",
     );
 }
@@ -113,14 +119,14 @@ fn a_supervisors_report_tells_the_status() {
         .assert_stdout("exit_code: 78\n");
 }
 
-/// `fate::cancel()` and a body still blocked when the grace period ends: cut off, 4.
+/// `fate::cancel()` and a body still blocked when the grace period ends: cut off, 9.
 #[test]
-fn a_stop_cut_off_by_its_grace_period_ends_the_process_with_4() {
+fn a_stop_cut_off_by_its_grace_period_ends_the_process_with_9() {
     let output = run(env!("CARGO_BIN_EXE_cancel"))
         .arg("blocked_body")
         .output();
     output
-        .assert_code(4)
+        .assert_code(9)
         .assert_stdout("flushed\n")
         .assert_stderr_has(
             "Error: worker `main` did not finish: the root was cancelled, and its body did not \

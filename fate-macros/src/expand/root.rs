@@ -14,6 +14,7 @@
 //!             all_panics: false,
 //!             body: ::fate::__private::MainBody::Whole,
 //!             signals: false,
+//!             readiness: ::fate::__private::Readiness::AtStart,
 //!         },
 //!         || { body },
 //!     )
@@ -46,6 +47,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         && args.wait.is_none()
         && args.all_panics.is_none()
         && args.signals.is_none()
+        && args.systemd_manual.is_none()
         && !polled
     {
         quote!(#krate::__private::MainOptions::default())
@@ -56,6 +58,11 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
         let wait = args.wait.is_some();
         let all_panics = args.all_panics.is_some();
         let signals = args.signals.is_some();
+        let readiness = if args.systemd_manual.is_some() {
+            quote!(Manual)
+        } else {
+            quote!(AtStart)
+        };
         let framing = if polled { quote!(Polls) } else { quote!(Whole) };
         quote! {
             #krate::__private::MainOptions {
@@ -64,6 +71,7 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
                 all_panics: #all_panics,
                 body: #krate::__private::MainBody::#framing,
                 signals: #signals,
+                readiness: #krate::__private::Readiness::#readiness,
             }
         }
     };
@@ -78,6 +86,25 @@ pub(super) fn expand(item: &ItemFn, args: &Args, krate: &TokenStream) -> TokenSt
                 #options
             }
         },
+        None => options,
+    };
+    let options = match &args.systemd_manual {
+        Some(systemd) => {
+            let span = systemd
+                .clone()
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |token| token.span());
+            quote_spanned! {span=>
+                {
+                    const _: () = ::core::assert!(
+                        #krate::__private::SYSTEMD,
+                        "`systemd = \"manual\"` needs fate's feature `systemd` (unix only): add `features = [\"systemd\"]` to the `fate` dependency in Cargo.toml",
+                    );
+                    #options
+                }
+            }
+        }
         None => options,
     };
     let closure = quote!(|| #body);

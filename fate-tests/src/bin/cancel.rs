@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             ExitCode::from(0)
         }
         // Another thread asks for a stop; the body is blocked: cut off after the grace
-        // period, with status 4.
+        // period, with status 9.
         "blocked_body" => {
             std::thread::spawn(flushes);
             std::thread::spawn(|| {

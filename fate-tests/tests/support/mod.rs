@@ -94,6 +94,8 @@ pub struct Run {
     stderr: StderrMode,
     /// Signals to send once stderr shows a line containing the marker.
     signals: Option<Signals>,
+    /// Variables set to the child's own process id (`WATCHDOG_PID`, as systemd sets it).
+    pid_env: Vec<String>,
 }
 
 /// [`Run::signals_after`].
@@ -119,6 +121,7 @@ pub fn run(program: impl Into<PathBuf>) -> Run {
         memory_limit_mib: MEMORY_LIMIT_MIB,
         stderr: StderrMode::Capture,
         signals: None,
+        pid_env: Vec::new(),
     }
 }
 
@@ -132,6 +135,12 @@ impl Run {
     /// Sets an environment variable for the child.
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.insert(key.to_owned(), Some(value.to_owned()));
+        self
+    }
+
+    /// Sets `key` to the child's own process id.
+    pub fn env_pid(mut self, key: &str) -> Self {
+        self.pid_env.push(key.to_owned());
         self
     }
 
@@ -197,9 +206,15 @@ impl Run {
     pub fn try_output(self) -> Output {
         // `sh` sets the limit, then `exec`s the program (same process, same status).
         let mut command = Command::new("sh");
+        // The shell's pid is the program's once it `exec`s.
+        let exports: String = self
+            .pid_env
+            .iter()
+            .map(|key| format!("export {key}=$$ && "))
+            .collect();
         command
             .arg("-c")
-            .arg(r#"ulimit -v "$1" && shift && exec "$@""#)
+            .arg(format!(r#"{exports}ulimit -v "$1" && shift && exec "$@""#))
             .arg("sh")
             .arg((self.memory_limit_mib * 1024).to_string())
             .arg(&self.program)

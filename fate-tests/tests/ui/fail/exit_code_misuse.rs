@@ -26,3 +26,15 @@ fn a_test() {}
 
 #[fate::supervised(exit_code = 78)]
 fn main() {}
+
+#[fate::supervised(exit_code = 8)]
+fn fates_own() {}
+
+#[fate::supervised(exit_code = 127)]
+fn a_shells() {}
+
+#[fate::supervised(exit_code = 203)]
+fn systemds() {}
+
+#[fate::supervised(exit_code = 255)]
+fn minus_one() {}
