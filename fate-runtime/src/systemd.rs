@@ -85,11 +85,10 @@ mod enabled {
             ready();
         }
         let mut usec = 0;
-        if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
-            if !WATCHING.swap(true, Ordering::AcqRel) {
-                let period = Duration::from_micros(usec / 2);
-                arm(Instant::now() + period, period);
-            }
+        let watchdog = sd_notify::watchdog_enabled(false, &mut usec) && usec > 0;
+        if watchdog && !WATCHING.swap(true, Ordering::AcqRel) {
+            let period = Duration::from_micros(usec / 2);
+            arm(Instant::now() + period, period);
         }
     }
 
