@@ -638,8 +638,9 @@ pub use fate_macros::supervised;
 pub use fate_macros::test;
 
 pub use fate_runtime::{
-    cancel, cancelled, heartbeat, is_cancelled, on_failure, ready, scope, spawn, wait_cancelled,
-    Cancelled, Disposition, Error, FailureKind, Location, Scope, ScopedJoinHandle, Supervisor,
+    cancel, cancelled, heartbeat, is_cancelled, on_failure, ready, scope, spawn, status,
+    wait_cancelled, Cancelled, Disposition, Error, FailureKind, Location, Scope, ScopedJoinHandle,
+    Status, Supervisor, WorkerStatus,
 };
 
 /// Used by the code `#[supervised]` generates. Not a public API: anything here may

@@ -552,6 +552,8 @@ pub(crate) struct Beats {
     /// The watched worker this one runs in, on the same thread: a heartbeat here is
     /// one there too.
     outer: Option<Arc<Beats>>,
+    /// Restarts (`restart = N`) inside the watched worker, for `fate::status()`.
+    restarts: std::sync::atomic::AtomicUsize,
 }
 
 impl Beats {
@@ -598,6 +600,17 @@ impl Beats {
     /// Where the last heartbeat was, if there was one.
     pub(crate) fn site(&self) -> Option<&'static std::panic::Location<'static>> {
         *self.site.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A call inside the watched worker was restarted.
+    pub(crate) fn restarted(&self) {
+        self.restarts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many restarts so far.
+    pub(crate) fn restarts(&self) -> usize {
+        self.restarts.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -11,7 +11,7 @@
 //! failure hooks) → `root` (one root's state) → `context` (the process root and the
 //! one thread-local) → `ending` (a root that ends the process) → `hook` (the panic
 //! hook) → `outcome` (is a value an `Err`) → `worker` (the supervised call) →
-//! `future`, `cancel` → `restart`, `stall` (the policies) → `supervisor`, `scope`,
+//! `future`, `cancel` → `restart`, `stall` (the policies) → `status` → `supervisor`, `scope`,
 //! `testing`, `exit` → `__private`.
 
 #![forbid(unsafe_code)]
@@ -35,6 +35,7 @@ mod scope;
 #[cfg(all(feature = "signals", unix))]
 mod signals;
 mod stall;
+mod status;
 mod stderr;
 mod supervisor;
 mod sync;
@@ -55,6 +56,7 @@ pub use cancel::{cancel, cancelled, is_cancelled, wait_cancelled, Cancelled};
 pub use report::{Disposition, Error, FailureKind, Location};
 pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use stall::heartbeat;
+pub use status::{status, Status, WorkerStatus};
 pub use supervisor::Supervisor;
 pub use systemd::ready;
 pub use worker::spawn;

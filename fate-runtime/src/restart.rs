@@ -306,6 +306,9 @@ fn consider(root: &Arc<Root>, frame: &Frame, budget: &mut Budget, failure: &Fail
         of: budget.policy.times,
     };
     alerts::announce(failure, disposition);
+    if let Some(beats) = context::current_beats() {
+        beats.restarted();
+    }
     let after = if backoff.is_zero() {
         String::new()
     } else {

@@ -43,6 +43,59 @@ pub(crate) struct Watch {
     over: AtomicBool,
     /// The deadline armed now, to take back when the worker ends.
     armed: Mutex<Option<timer::Key>>,
+    /// For `fate::status()`: whose, what, where and since when.
+    root_id: u64,
+    watched: Watched,
+    thread: Option<String>,
+    started: Instant,
+    /// The count of heartbeats last seen (by the watchdog or `fate::status()`), and
+    /// when it was first seen (or the start).
+    heard: Mutex<(u64, Instant)>,
+    /// Reported stalled, and silent since.
+    stalled: AtomicBool,
+}
+
+/// Every watch running now, for `fate::status()`.
+static WATCHES: Mutex<Vec<Arc<Watch>>> = Mutex::new(Vec::new());
+
+fn watches() -> std::sync::MutexGuard<'static, Vec<Arc<Watch>>> {
+    WATCHES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What `fate::status()` shows of a watched worker.
+pub(crate) struct Snapshot {
+    pub(crate) name: WorkerName,
+    pub(crate) thread: Option<String>,
+    pub(crate) running_for: Duration,
+    pub(crate) budget: Duration,
+    pub(crate) heartbeats: u64,
+    pub(crate) last_heartbeat: Option<&'static StdLocation<'static>>,
+    pub(crate) heard_for: Duration,
+    pub(crate) restarts: usize,
+    pub(crate) stalled: bool,
+}
+
+/// The watched workers of the root `root_id` running now, oldest first.
+pub(crate) fn snapshot(root_id: u64) -> Vec<Snapshot> {
+    let now = Instant::now();
+    watches()
+        .iter()
+        .filter(|watch| watch.root_id == root_id)
+        .map(|watch| {
+            let heartbeats = watch.beats.count();
+            Snapshot {
+                name: watch.watched.name,
+                thread: watch.thread.clone(),
+                running_for: now.saturating_duration_since(watch.started),
+                budget: watch.watched.budget,
+                heartbeats,
+                last_heartbeat: watch.beats.site(),
+                heard_for: now.saturating_duration_since(watch.heard(heartbeats, now)),
+                restarts: watch.beats.restarts(),
+                stalled: watch.stalled.load(Ordering::Acquire),
+            }
+        })
+        .collect()
 }
 
 /// What a watchdog reports a stall with.
@@ -58,18 +111,26 @@ pub(crate) struct Watched {
 impl Watch {
     /// Starts watching a worker of `root`, which must beat within every `budget`.
     pub(crate) fn start(root: Arc<Root>, watched: Watched) -> Arc<Watch> {
+        let thread = std::thread::current().name().map(str::to_owned);
+        let started = Instant::now();
         let watch = Arc::new(Watch {
             beats: Arc::new(Beats::inside(context::current_beats())),
             over: AtomicBool::new(false),
             armed: Mutex::new(None),
+            root_id: root.id(),
+            watched,
+            thread: thread.clone(),
+            started,
+            heard: Mutex::new((0, started)),
+            stalled: AtomicBool::new(false),
         });
-        let thread = std::thread::current().name().map(str::to_owned);
+        watches().push(watch.clone());
         arm(
             &watch,
             root,
             watched,
             thread,
-            (0, Instant::now()),
+            (0, started),
             Silence::Watched,
         );
         watch
@@ -80,6 +141,16 @@ impl Watch {
         std::ptr::from_ref(self) as usize
     }
 
+    /// Since when the worker has been silent, now that the count is `count`: a count
+    /// that changed since the last look is a heartbeat since then, taken as now.
+    fn heard(&self, count: u64, now: Instant) -> Instant {
+        let mut heard = self.heard.lock().unwrap_or_else(|e| e.into_inner());
+        if heard.0 != count {
+            *heard = (count, now);
+        }
+        heard.1
+    }
+
     pub(crate) fn beats(&self) -> &Arc<Beats> {
         &self.beats
     }
@@ -88,6 +159,7 @@ impl Watch {
     pub(crate) fn stop(&self) {
         self.over.store(true, Ordering::Release);
         health::clear(self.id());
+        watches().retain(|watch| !std::ptr::eq(&**watch, self));
         if let Some(key) = self.armed.lock().unwrap_or_else(|e| e.into_inner()).take() {
             timer::disarm(key);
         }
@@ -141,8 +213,10 @@ fn check(
     if count != seen || watch.beats.is_waiting() {
         if silence == Silence::Reported {
             health::clear(watch.id());
+            watch.stalled.store(false, Ordering::Release);
         }
         let now = (count, Instant::now());
+        watch.heard(count, now.1);
         arm(watch, root, watched, thread, now, Silence::Watched);
         return;
     }
@@ -173,6 +247,7 @@ fn check(
     };
     let failure = stalled(watched, message, location, thread.clone());
     health::mark_stalled(watch.id(), failure.summary_line());
+    watch.stalled.store(true, Ordering::Release);
     worker::handle(&root, watched.criticality, failure);
     if watched.criticality == Criticality::NotCritical {
         // The root goes on, and so does the watch.
@@ -206,7 +281,7 @@ fn stalled(
 
 /// `max_poll = ".."`: one poll of a supervised future that runs past `limit` has
 /// blocked its executor's thread: a failure of kind `Stalled`.
-pub(crate) fn blocked_poll(root: &Root, watched: Watched, thread: Option<String>) {
+pub(crate) fn blocked_poll(root: &Root, watched: Watched, thread: Option<String>, id: usize) {
     if !root.is_collecting() {
         return;
     }
@@ -218,6 +293,7 @@ pub(crate) fn blocked_poll(root: &Root, watched: Watched, thread: Option<String>
         DisplayDuration(watched.budget)
     );
     let failure = stalled(watched, message, watched.site, thread);
+    health::mark_stalled(id, failure.summary_line());
     worker::handle(root, watched.criticality, failure);
 }
 
@@ -290,39 +366,65 @@ pub(crate) fn max_poll_future<F: std::future::Future>(
             return future.await;
         };
         let mut future = std::pin::pin!(future);
-        // A future that blocked its executor is a failure already: said once, unless
-        // it is not critical (then each poll that blocks is said).
-        let reported = Arc::new(AtomicBool::new(false));
+        let polls = Arc::new(Polls::default());
         std::future::poll_fn(|cx| {
+            // A future that blocked its executor is a failure already: said once,
+            // unless it is not critical (then each poll that blocks is said).
             if watched.criticality == Criticality::NotCritical {
-                reported.store(false, Ordering::Relaxed);
+                polls.reported.store(false, Ordering::Relaxed);
             }
-            if reported.load(Ordering::Relaxed) {
+            if polls.reported.load(Ordering::Relaxed) {
                 return future.as_mut().poll(cx);
             }
             let key = {
-                let (root, reported) = (root.clone(), reported.clone());
+                let (root, polls) = (root.clone(), polls.clone());
                 let thread = std::thread::current().name().map(str::to_owned);
+                let poll = polls.done.load(Ordering::SeqCst);
                 timer::run_at(
                     Instant::now() + watched.budget,
                     Box::new(move || {
-                        if !reported.swap(true, Ordering::Relaxed) {
-                            blocked_poll(&root, watched, thread);
+                        if !polls.reported.swap(true, Ordering::Relaxed) {
+                            blocked_poll(&root, watched, thread, polls.id());
+                            // The poll ended as this said it blocks: its stall is over.
+                            if polls.done.load(Ordering::SeqCst) != poll {
+                                health::clear(polls.id());
+                            }
                         }
                     }),
                 )
             };
-            struct Disarm(Option<timer::Key>);
-            impl Drop for Disarm {
-                fn drop(&mut self) {
-                    if let Some(key) = self.0.take() {
-                        timer::disarm(key);
-                    }
-                }
-            }
-            let _disarm = Disarm(key);
+            let _ended = PollEnds(key, &polls);
             future.as_mut().poll(cx)
         })
         .await
+    }
+}
+
+/// A `max_poll` future's polls, shared with the check armed for the one running.
+#[derive(Default)]
+struct Polls {
+    /// A blocked poll was reported.
+    reported: AtomicBool,
+    /// How many polls have ended.
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl Polls {
+    /// Its name in [`health`].
+    fn id(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+}
+
+/// When a poll ends: its check taken back, its stall (if it was one) over.
+struct PollEnds<'a>(Option<timer::Key>, &'a Polls);
+
+impl Drop for PollEnds<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.0.take() {
+            timer::disarm(key);
+        }
+        self.1.done.fetch_add(1, Ordering::SeqCst);
+        health::clear(self.1.id());
     }
 }

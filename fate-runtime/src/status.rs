@@ -1,0 +1,126 @@
+//! [`status()`]: what the current root's workers are doing, for a liveness endpoint.
+
+use std::time::Duration;
+
+use crate::context;
+use crate::report::Location;
+use crate::stall;
+
+/// A snapshot of the current root's workers, made by [`status()`].
+///
+/// The workers with `stall = ".."` (the long-running ones, whose liveness a probe asks
+/// about) are listed, each with its heartbeats; the others are counted. `Debug`, and
+/// with the feature `serde`, `Serialize` (durations as seconds).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Status {
+    /// The watched workers running now, the oldest first.
+    pub workers: Vec<WorkerStatus>,
+    /// How many supervised calls and futures are in progress under the root, watched
+    /// or not, nested ones included (a closure started with `fate::spawn` and the
+    /// supervised function it calls are two); the root's own body is not counted.
+    pub calls: usize,
+    /// Whether the root was cancelled (a failure, `fate::cancel()`, a signal).
+    pub cancelled: bool,
+    /// Whether a worker has failed: the root is ending.
+    pub failed: bool,
+}
+
+impl Status {
+    /// Whether the program is live: nothing has failed and no watched worker is
+    /// stalled. What a liveness probe should answer.
+    pub fn is_healthy(&self) -> bool {
+        !self.failed && self.workers.iter().all(|worker| !worker.stalled)
+    }
+}
+
+/// One watched worker (`stall = ".."`) in a [`Status`].
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct WorkerStatus {
+    /// Its name, as reports show it.
+    pub name: String,
+    /// The thread it started on, if named.
+    pub thread: Option<String>,
+    /// How long it has been running.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "seconds"))]
+    pub running_for: Duration,
+    /// Its `stall = ".."` budget.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "seconds"))]
+    pub budget: Duration,
+    /// How many heartbeats so far.
+    pub heartbeats: u64,
+    /// Where the last heartbeat was.
+    pub last_heartbeat: Option<Location>,
+    /// How long since fate last saw it beat: fate looks at its heartbeats' count once
+    /// per budget (the watchdog) and at each `status()`, so this is exact to within the
+    /// time since the look before.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "seconds"))]
+    pub silent_for: Duration,
+    /// How many times a call inside it was restarted (`restart = N`).
+    pub restarts: usize,
+    /// Reported as stalled, and silent since.
+    pub stalled: bool,
+}
+
+#[cfg(feature = "serde")]
+fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(duration.as_secs_f64())
+}
+
+/// What the current root's workers are doing: see [`Status`]. Cheap enough to serve on
+/// every probe: a lock held while the watched workers are copied, nothing on the
+/// workers' own path. With no root active, an empty status (healthy).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[fate::supervised(stall = "5s")]
+/// fn crunch() {
+///     for _ in 0..30 {
+///         fate::heartbeat();
+///         std::thread::sleep(Duration::from_millis(10));
+///     }
+/// }
+///
+/// let status = fate::Supervisor::new()
+///     .run(|| {
+///         let worker = fate::spawn(crunch);
+///         std::thread::sleep(Duration::from_millis(100));
+///         let status = fate::status(); // while `crunch` runs
+///         worker.join().unwrap();
+///         status
+///     })
+///     .unwrap();
+/// assert!(status.is_healthy());
+/// let crunch = &status.workers[0];
+/// assert_eq!(crunch.name, "crunch");
+/// assert!(crunch.heartbeats > 0 && crunch.running_for >= Duration::from_millis(100));
+/// ```
+pub fn status() -> Status {
+    let Some(root) = context::current_root() else {
+        return Status::default();
+    };
+    let workers = stall::snapshot(root.id())
+        .into_iter()
+        .map(|watched| WorkerStatus {
+            name: watched.name.to_string(),
+            thread: watched.thread,
+            running_for: watched.running_for,
+            budget: watched.budget,
+            heartbeats: watched.heartbeats,
+            last_heartbeat: watched.last_heartbeat.map(Location::from_std),
+            silent_for: watched.heard_for,
+            restarts: watched.restarts,
+            stalled: watched.stalled,
+        })
+        .collect();
+    Status {
+        workers,
+        calls: root.running(),
+        cancelled: root.is_cancelled(),
+        failed: root.has_failed(),
+    }
+}
