@@ -96,7 +96,8 @@
 //! - The program ends as soon as the body finishes (`main` returns its value, as
 //!   usual) or a worker fails, whichever comes first.
 //! - On a failure, what you see is exactly what `main` returning `Err(report)` shows:
-//!   `Error: <report>` on stderr and exit status 1. fate prints it itself, once, from
+//!   `Error: <report>` on stderr, with exit status 1 (or the status of the failure's
+//!   class: see "In production"). fate prints it itself, once, from
 //!   whichever thread decides the end (the main thread when the body returns; the
 //!   thread of the failing worker when there is no grace period; a watcher thread when
 //!   the body is still blocked after the grace period, since Rust cannot interrupt a
@@ -474,8 +475,48 @@
 //!   the function's span (the other order works too, the event then being outside it).
 //! - `serde`: [`Error`] is `serde::Serialize` (`worker`, `kind`, `message`, `location`,
 //!   `thread`, `chain`, `backtrace` as lines of text, `others`, `later`, `restarts`,
-//!   `restarted` (the earlier attempts), `not_critical`, `disposition`), for log
-//!   pipelines and alert sinks.
+//!   `restarted` (the earlier attempts), `not_critical`, `disposition`, `exit_code`),
+//!   and so are [`Status`] and [`WorkerStatus`], for log pipelines, alert sinks and
+//!   health endpoints.
+//! - `signals` and `systemd` (unix): below.
+//!
+//! # In production: signals, systemd, exit statuses, [`status()`]
+//!
+//! - **`#[supervised(signals)]`** on `main` (feature `signals`), or
+//!   `Supervisor::signals(true)`: SIGINT and SIGTERM become [`cancel()`]: the workers see
+//!   the cancellation, the grace period applies, and the program then ends with one
+//!   line, `Error: interrupted by SIGTERM` ([`FailureKind::Interrupted`]), and status
+//!   128 + n. A second signal ends it at once with the same status; a worker that fails
+//!   while stopping is the report instead. The handlers are signal-hook's, whose
+//!   registry chains every handler of the process: a `tokio::signal` handler of the
+//!   program's sees the signal too, and fate's cancellation reaches the tasks that
+//!   await [`cancelled()`]. A program without the feature gets a compile error, in
+//!   these words, at the option.
+//! - **systemd** (feature `systemd`), when `NOTIFY_SOCKET` is set, else nothing:
+//!   `READY=1` when `main`'s body starts, or at [`ready()`] with `#[supervised(systemd
+//!   = "manual")]`; `WATCHDOG=1` at half of `WATCHDOG_USEC`, on fate's timer thread,
+//!   only while no worker is stalled (a stalled worker stops the pings and one
+//!   `STATUS=` line names it, `critical = false` or not, so that systemd's watchdog
+//!   restarts a service that is alive but stuck); `STOPPING=1` with `STATUS=` and the
+//!   failure's summary when the stop begins (which turns systemd's watchdog off for the
+//!   grace period) and when the process ends.
+//! - **Exit statuses**, stable, one per class ([`Error::exit_code`]): 0 when the body
+//!   returned and nothing failed (also after [`cancel()`]); 1 for a worker's panic or
+//!   `Err`, or N with `#[supervised(exit_code = N)]` on that worker (also for an `Err`
+//!   passed up from it with `?`); 8 for a stall, whatever the worker's `exit_code`; 9
+//!   for a [`cancel()`] whose body had not returned when its grace period ended;
+//!   128 + n for signal n. The first failure decides, as it decides the report.
+//!   `exit_code` is checked at compile time: 1 to 254, and not one that means
+//!   something else already (fate's 8 and 9, a shell's 126, 127 and 129 to 192,
+//!   systemd's 200 to 244, 255).
+//! - **[`status()`]**: the watched workers (`stall = ".."`) of the current root, each
+//!   with its thread, how long it has run, its heartbeats and where the last one was,
+//!   how long it has been silent, its restarts, and whether it is stalled;
+//!   [`Status::is_healthy`] is what a liveness probe answers.
+//!   `fate-examples/examples/healthz.rs` serves it with axum.
+//!
+//! The README's "Deployment" section has a systemd unit and a Kubernetes manifest that
+//! use all of it, explained line by line.
 //!
 //! # Guarantees and limits
 //!
@@ -583,6 +624,8 @@
 //!             wait: false,
 //!             all_panics: false,
 //!             body: ::fate::__private::MainBody::Whole,
+//!             signals: false,
+//!             readiness: ::fate::__private::Readiness::AtStart,
 //!         },
 //!         || { body() },
 //!     )
@@ -595,7 +638,8 @@
 //! `main`'s, so a plain task the executor polls on the main thread in between is not.
 //!
 //! A worker becomes a call into the runtime with the body as a closure, so `return`
-//! and `?` keep their meaning:
+//! and `?` keep their meaning (with `exit_code = 78`, the name is `("config loader",
+//! 78)`):
 //!
 //! ```no_run
 //! # use std::io;

@@ -178,7 +178,10 @@ fn stall_example_reports_the_stuck_worker_at_its_last_heartbeat() {
     let output = run(&example("stall"), &[]);
     let at = location_of("examples/stall.rs", "fate::heartbeat();");
     output
-        .check(output.status.code() == Some(1), "the status is not 1")
+        .check(
+            output.status.code() == Some(8),
+            "the status is not 8 (a stall)",
+        )
         .check(
             output.stderr.starts_with(&format!(
                 "Error: worker `crunch` stalled at {at}: no heartbeat for 5"

@@ -49,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::thread::Builder::new()
         .name("cruncher".into())
         .spawn(move || crunch(Duration::from_millis(stuck_after)))?;
-    let addr = std::env::var("HEALTHZ_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let addr = std::env::var("HEALTHZ_ADDR").unwrap_or_else(|_| "0.0.0.0:8080".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!(
         "healthz: listening on http://{}/healthz",

@@ -18,7 +18,7 @@ fn a_spinning_worker_is_reported_as_stalled() {
     let at = format!("{}:4", line.strip_suffix(":1").expect("at column 1"));
     let output = run(STALL).arg("spinning").output();
     output
-        .assert_code(1)
+        .assert_code(8)
         .assert_stderr_has(&format!(
             "Error: worker `spin` stalled at {at}: no heartbeat in the 200ms since it started (its \
              budget: `stall = \"200ms\"`)\n"
@@ -37,7 +37,7 @@ fn a_worker_stuck_after_beating_is_reported_where_it_last_beat() {
     run(STALL)
         .arg("beat_then_stick")
         .output()
-        .assert_code(1)
+        .assert_code(8)
         .assert_stderr_has(&format!(
             "Error: worker `beat_then_stick` stalled at {at}: no heartbeat for 200ms"
         ))
@@ -61,7 +61,7 @@ fn a_worker_that_beats_is_never_stalled() {
 fn a_poll_that_blocks_its_executor_is_reported_while_it_blocks() {
     let output = run(STALL).arg("blocked_poll").output();
     output
-        .assert_code(1)
+        .assert_code(8)
         .assert_stderr_has("Error: worker `handle` stalled at")
         .assert_stderr_has(
             "one poll has blocked its executor's thread for more than 50ms (its budget: \
@@ -92,7 +92,7 @@ fn an_async_worker_can_stall_too() {
     run(STALL)
         .arg("async_stall")
         .output()
-        .assert_code(1)
+        .assert_code(8)
         .assert_stderr_has("Error: worker `waits_forever` stalled at")
         .assert_stderr_has("no heartbeat in the 200ms since it started");
 }
