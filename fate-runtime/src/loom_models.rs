@@ -19,7 +19,7 @@ use std::time::Duration;
 use loom::thread;
 
 use crate::report::{next_seq, Capture, Failure, FailureKind, Resolution, WorkerName};
-use crate::root::{AfterBody, BodyEnd, Finish, Recorded, Root, RootKind, UNWIND_PATIENCE};
+use crate::root::{AfterBody, BodyEnd, Finish, Recorded, Root, RootKind, Signal, UNWIND_PATIENCE};
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering};
 
 fn failure(worker: &'static str) -> Failure {
@@ -599,6 +599,51 @@ fn loom_cancel_wakes_waiters_and_a_failure_during_it_still_counts() {
         assert!(root.is_cancelled());
         let outcome = won(root.finish());
         assert_eq!(outcome.is_some(), recorded == Recorded::First);
+        root.end();
+    });
+}
+
+/// A signal (feature `signals`) races a worker's failure and the body's return: one
+/// outcome, decided once. A failure recorded before the decision is the outcome,
+/// signal or not; else a signal taken before it makes the outcome the interruption
+/// (status 143); a signal after it changes nothing.
+#[test]
+fn loom_a_signal_racing_a_failure_and_the_body_decides_once() {
+    loom::model(|| {
+        let root = root(0, AfterBody::End);
+        let signal = {
+            let root = root.clone();
+            thread::spawn(move || {
+                root.interrupt(Signal {
+                    number: 15,
+                    name: "SIGTERM",
+                })
+            })
+        };
+        let worker = {
+            let root = root.clone();
+            thread::spawn(move || root.fail(failure("worker")))
+        };
+        root.body_finished();
+        root.settle(BodyEnd::Succeeded);
+        let outcome = won(root.finish());
+        let interrupted = signal.join().unwrap();
+        let recorded = worker.join().unwrap();
+        match (recorded, interrupted, outcome) {
+            (Recorded::First, _, Some(error)) => {
+                assert_eq!(error.worker(), "worker");
+                assert_eq!(error.exit_code(), 1);
+            }
+            (Recorded::TooLate, true, Some(error)) => {
+                assert_eq!(error.kind(), FailureKind::Interrupted);
+                assert_eq!(error.exit_code(), 143);
+            }
+            (Recorded::TooLate, false, None) => {}
+            (recorded, interrupted, outcome) => panic!(
+                "recorded {recorded:?}, interrupted {interrupted}, outcome {:?}",
+                outcome.map(|error| error.to_string())
+            ),
+        }
         root.end();
     });
 }

@@ -873,7 +873,7 @@ impl Root {
     /// `fate::cancel()`: cancels the root without a failure (once; a root cancelled
     /// already stays as it is). `from_body` tells whether the body's own thread asked,
     /// which then returns by itself. Returns whether this cancelled the root.
-    #[cfg(all(feature = "signals", unix))]
+    #[cfg(any(all(feature = "signals", unix), all(test, fate_loom)))]
     /// A signal asks the root to stop (feature `signals`): it is cancelled as by
     /// `fate::cancel()` from another thread, and, if nothing fails meanwhile, ends with
     /// the report that it was interrupted. `false` if a signal came before (the caller
