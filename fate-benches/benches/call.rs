@@ -263,6 +263,66 @@ fn nothing() {
     black_box(());
 }
 
+/// A watched worker that beats until told to stop.
+#[fate::supervised(stall = "60m")]
+fn watched_until(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        fate::heartbeat();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// `fate::status()` (issue 12), with 0, 1 and 16 watched workers running under the
+/// root; against a plain call, as the other tables.
+fn production(c: &mut Criterion) {
+    let group_name = "production";
+    let mut group = c.benchmark_group(group_name);
+    let mut rows = vec![Row::new(format!("{group_name}/plain"), None)];
+    timed(&mut group, group_name, "plain", |iters| {
+        time_calls(1, Place::Root, iters, plain_empty)
+    });
+    for watched in [0usize, 1, 16] {
+        let label = format!("fate::status(), {watched} watched workers");
+        timed(&mut group, group_name, &label, |iters| {
+            fate::Supervisor::new()
+                .run(move || {
+                    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    let workers: Vec<_> = (0..watched)
+                        .map(|_| {
+                            let stop = stop.clone();
+                            fate::spawn(move || watched_until(stop))
+                        })
+                        .collect();
+                    while fate::status().workers.len() < watched {
+                        std::thread::yield_now();
+                    }
+                    let start = std::time::Instant::now();
+                    for _ in 0..iters {
+                        black_box(fate::status());
+                    }
+                    let elapsed = start.elapsed();
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    for worker in workers {
+                        worker.join().expect("no panic");
+                    }
+                    elapsed
+                })
+                .expect("no failure")
+        });
+        rows.push(Row::new(
+            format!("{group_name}/{label}"),
+            Some(format!("{group_name}/plain")),
+        ));
+    }
+    group.finish();
+    print_table(
+        "fate::status() (time per call, 1 thread, in a root)",
+        SAMPLE_SIZE,
+        &rows,
+        false,
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -270,6 +330,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(800))
         .nresamples(20_000);
-    targets = calls, policies
+    targets = calls, policies, production
 }
 criterion_main!(benches);
