@@ -23,18 +23,7 @@ use crate::root::{AfterBody, BodyEnd, Finish, Recorded, Root, RootKind, Signal, 
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering};
 
 fn failure(worker: &'static str) -> Failure {
-    Failure {
-        seq: next_seq(),
-        worker: worker.into(),
-        kind: FailureKind::Error,
-        message: "boom".into(),
-        chain: Vec::new(),
-        chain_note: None,
-        location: None,
-        thread: None,
-        backtrace: None,
-        exit_code: None,
-    }
+    Failure::bare(worker, FailureKind::Error, "boom".into())
 }
 
 /// What the hook captures as a panic starts in the worker `worker`.

@@ -294,6 +294,23 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    /// A failure that is only a message (no chain, place, thread or backtrace): a
+    /// root's own, as a body cut off or a signal, and the tests'.
+    pub(crate) fn bare(worker: &'static str, kind: FailureKind, message: String) -> Failure {
+        Failure {
+            seq: next_seq(),
+            worker: worker.into(),
+            kind,
+            message,
+            chain: Vec::new(),
+            chain_note: None,
+            location: None,
+            thread: None,
+            backtrace: None,
+            exit_code: None,
+        }
+    }
+
     /// The one-line summary (the first line of the message).
     pub(crate) fn summary_line(&self) -> String {
         Summary(self).to_string()
@@ -883,18 +900,7 @@ mod tests {
     use super::*;
 
     fn failure(worker: &'static str, kind: FailureKind, message: &str) -> Failure {
-        Failure {
-            seq: next_seq(),
-            worker: worker.into(),
-            kind,
-            message: message.to_owned(),
-            chain: Vec::new(),
-            chain_note: None,
-            location: None,
-            thread: None,
-            backtrace: None,
-            exit_code: None,
-        }
+        Failure::bare(worker, kind, message.to_owned())
     }
 
     #[test]

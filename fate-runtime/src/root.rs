@@ -22,8 +22,7 @@ use std::time::Duration;
 use crate::alerts;
 use crate::clock::Clock;
 use crate::report::{
-    next_seq, Capture, Disposition, Error, Failure, FailureKind, Listed, Restarts, WorkerName,
-    LISTED_OTHERS,
+    Capture, Disposition, Error, Failure, FailureKind, Listed, Restarts, WorkerName, LISTED_OTHERS,
 };
 use crate::stderr;
 use crate::sync::{fence, lock, Arc, AtomicBool, AtomicU8, AtomicUsize, Condvar, Mutex, Ordering};
@@ -175,17 +174,10 @@ struct Restarted {
 
 /// The report of a root a signal stopped, named after its body: status `128 + n`.
 fn interrupted(signal: Signal, body: &'static str) -> Failure {
+    let message = format!("interrupted by {}", signal.name);
     Failure {
-        seq: next_seq(),
-        worker: body.into(),
-        kind: FailureKind::Interrupted,
-        message: format!("interrupted by {}", signal.name),
-        chain: Vec::new(),
-        chain_note: None,
-        location: None,
-        thread: None,
-        backtrace: None,
         exit_code: Some(crate::report::status::signal(signal.number)),
+        ..Failure::bare(body, FailureKind::Interrupted, message)
     }
 }
 
@@ -762,23 +754,12 @@ impl Root {
     /// The report of a stop whose body, `worker`, had not returned when the grace
     /// period ended (it is cut off).
     pub(crate) fn cut_off(&self, worker: &'static str) -> Error {
+        let message = format!(
+            "the root was cancelled, and its body did not return within the grace period ({})",
+            DisplayDuration(self.grace)
+        );
         Error::new(
-            Failure {
-                seq: next_seq(),
-                worker: worker.into(),
-                kind: FailureKind::Cancelled,
-                message: format!(
-                    "the root was cancelled, and its body did not return within the grace \
-                     period ({})",
-                    DisplayDuration(self.grace)
-                ),
-                chain: Vec::new(),
-                chain_note: None,
-                location: None,
-                thread: None,
-                backtrace: None,
-                exit_code: None,
-            },
+            Failure::bare(worker, FailureKind::Cancelled, message),
             Vec::new(),
             0,
         )

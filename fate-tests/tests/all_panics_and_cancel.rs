@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use fate::{FailureKind, Supervisor};
-use support::run;
+use support::{ends_with_report, run};
 
 const ALL_PANICS: &str = env!("CARGO_BIN_EXE_all_panics");
 const CANCEL: &str = env!("CARGO_BIN_EXE_cancel");
@@ -129,13 +129,6 @@ fn all_panics_a_panic_caught_in_supervised_code_ends_main_at_once() {
             "Error: worker `scoped` panicked at",
         ),
     ] {
-        run(ALL_PANICS)
-            .arg(scenario)
-            .timeout(Duration::from_secs(20))
-            .output()
-            .assert_code(1)
-            .assert_stderr_has(first_line)
-            .assert_stderr_count("Error:", 1)
-            .assert_ended_within(Duration::from_secs(5));
+        ends_with_report(ALL_PANICS, scenario, 1, first_line);
     }
 }

@@ -6,32 +6,19 @@ mod support;
 
 use std::time::Duration;
 
-use support::run;
+use support::{ends_with_report, run};
 
 const EXIT_STATUS: &str = env!("CARGO_BIN_EXE_exit_status");
 
-/// Runs `scenario`, which must end promptly with `status` and one report naming
-/// `headline`.
-fn ends_with(program: &str, scenario: &str, status: i32, headline: &str) {
-    run(program)
-        .arg(scenario)
-        .timeout(Duration::from_secs(20))
-        .output()
-        .assert_code(status)
-        .assert_stderr_has(headline)
-        .assert_stderr_count("Error:", 1)
-        .assert_ended_within(Duration::from_secs(5));
-}
-
 #[test]
 fn a_worker_that_panics_or_fails_ends_the_process_with_1() {
-    ends_with(
+    ends_with_report(
         EXIT_STATUS,
         "panic",
         1,
         "Error: worker `panics` panicked at",
     );
-    ends_with(
+    ends_with_report(
         EXIT_STATUS,
         "err",
         1,
@@ -41,18 +28,18 @@ fn a_worker_that_panics_or_fails_ends_the_process_with_1() {
 
 #[test]
 fn a_worker_that_stalls_ends_the_process_with_8() {
-    ends_with(EXIT_STATUS, "stall", 8, "Error: worker `stalls` stalled at");
+    ends_with_report(EXIT_STATUS, "stall", 8, "Error: worker `stalls` stalled at");
 }
 
 #[test]
 fn a_worker_with_exit_code_ends_the_process_with_its_status() {
-    ends_with(
+    ends_with_report(
         EXIT_STATUS,
         "coded_err",
         78,
         "Error: worker `load_config` failed: the port is not a number",
     );
-    ends_with(
+    ends_with_report(
         EXIT_STATUS,
         "coded_panic",
         78,
@@ -64,7 +51,7 @@ fn a_worker_with_exit_code_ends_the_process_with_its_status() {
 /// restart": a configuration that cannot work; a stall may pass).
 #[test]
 fn a_worker_with_exit_code_that_stalls_ends_the_process_with_8() {
-    ends_with(
+    ends_with_report(
         EXIT_STATUS,
         "coded_stall",
         8,
@@ -75,7 +62,7 @@ fn a_worker_with_exit_code_that_stalls_ends_the_process_with_8() {
 /// An `Err` passed up unchanged with `?` is the inner call's failure: its status too.
 #[test]
 fn an_err_passed_up_from_a_worker_with_exit_code_keeps_its_status() {
-    ends_with(
+    ends_with_report(
         EXIT_STATUS,
         "coded_passed_up",
         78,
@@ -86,7 +73,7 @@ fn an_err_passed_up_from_a_worker_with_exit_code_keeps_its_status() {
 /// The first failure decides the status, as it decides the report.
 #[test]
 fn the_first_failure_decides_the_status() {
-    ends_with(
+    ends_with_report(
         EXIT_STATUS,
         "coded_second",
         1,
@@ -100,7 +87,7 @@ fn exit_code_works_with_exit_code_and_result_mains() {
         env!("CARGO_BIN_EXE_exit_code"),
         env!("CARGO_BIN_EXE_result"),
     ] {
-        ends_with(
+        ends_with_report(
             program,
             "coded",
             78,

@@ -106,6 +106,22 @@ struct Signals {
     plan: Vec<(Duration, &'static str)>,
 }
 
+/// Runs `program scenario`, which must end within 5 s with `status` and one report,
+/// containing `headline`; the output, for more checks.
+#[track_caller]
+pub fn ends_with_report(program: &str, scenario: &str, status: i32, headline: &str) -> Output {
+    let output = run(program)
+        .arg(scenario)
+        .timeout(Duration::from_secs(20))
+        .output();
+    output
+        .assert_code(status)
+        .assert_stderr_has(headline)
+        .assert_stderr_count("Error:", 1)
+        .assert_ended_within(Duration::from_secs(5));
+    output
+}
+
 /// Starts describing a run of the program at `program` (an `env!("CARGO_BIN_EXE_..")`).
 /// Backtraces are off unless asked for: these machines set `RUST_BACKTRACE=1`, so both
 /// variables are always set explicitly.
