@@ -10,9 +10,17 @@
 //! The handlers are signal-hook's, through its registry, which chains every handler
 //! registered in the process: tokio's `tokio::signal` (which uses the same registry)
 //! and fate's both see each signal.
+//!
+//! The registry never gives a signal back to the system: once a handler was
+//! installed, a signal nobody listens to any more would do nothing at all. So while no
+//! root of fate's listens (a `Supervisor` with signals returned), fate's fallback
+//! action does what the system would have done: it ends the process.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 
+use once_cell::sync::OnceCell;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
 
@@ -33,6 +41,29 @@ const STOPPING: [Signal; 2] = [
     },
 ];
 
+/// How many roots listen now; the fallback acts only while none does.
+static LISTENING: Mutex<usize> = Mutex::new(0);
+
+/// The fallback's switch: `true` while no root listens.
+fn idle() -> &'static std::sync::Arc<AtomicBool> {
+    static IDLE: OnceCell<std::sync::Arc<AtomicBool>> = OnceCell::new();
+    IDLE.get_or_init(|| {
+        let idle = std::sync::Arc::new(AtomicBool::new(false));
+        for signal in STOPPING {
+            // Registered before the first listener's handlers, for good.
+            let _ = signal_hook::flag::register_conditional_default(signal.number, idle.clone());
+        }
+        idle
+    })
+}
+
+/// A root begins or ends listening.
+fn count_listener(delta: isize) {
+    let mut listening = LISTENING.lock().unwrap_or_else(|e| e.into_inner());
+    *listening = listening.saturating_add_signed(delta);
+    idle().store(*listening == 0, Ordering::SeqCst);
+}
+
 /// A root's listener: its thread waits for the signals until the listener is dropped.
 #[must_use]
 pub(crate) struct Listener {
@@ -46,6 +77,7 @@ impl Drop for Listener {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        count_listener(-1);
     }
 }
 
@@ -53,6 +85,15 @@ impl Drop for Listener {
 /// stderr, if the handlers or the thread could not be set up: the program then stops
 /// on a signal as it would without fate.
 pub(crate) fn listen(root: &Arc<Root>) -> Option<Listener> {
+    count_listener(1);
+    let listener = start(root);
+    if listener.is_none() {
+        count_listener(-1);
+    }
+    listener
+}
+
+fn start(root: &Arc<Root>) -> Option<Listener> {
     let mut signals = match Signals::new(STOPPING.map(|signal| signal.number)) {
         Ok(signals) => signals,
         Err(error) => {

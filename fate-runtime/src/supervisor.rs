@@ -88,8 +88,12 @@ impl Supervisor {
     /// cancels it, and after the grace period (or once everything finished) `run`
     /// returns the report "interrupted by SIGTERM" ([`FailureKind::Interrupted`],
     /// [`Error::exit_code`] `128 + n`) unless a worker failed meanwhile; a second
-    /// signal ends the process at once. Once `run` has returned, the signals are no
-    /// longer fate's. Default: `false`.
+    /// signal ends the process at once. Once `run` has returned, a signal has its
+    /// default effect again (it ends the process), unless another root of fate's
+    /// listens: signal-hook never gives a signal back to the system, so fate does what
+    /// the system would. A program with a handler of its own for these signals
+    /// (`tokio::signal`) that outlives the `Supervisor` would see the process end on
+    /// the next one; give such a program `signals` on `main` instead. Default: `false`.
     ///
     /// [`FailureKind::Interrupted`]: crate::FailureKind::Interrupted
     #[cfg(all(feature = "signals", unix))]

@@ -120,3 +120,20 @@ fn a_supervisor_with_signals_returns_the_interruption() {
         .assert_code(0)
         .assert_stdout("Interrupted: interrupted by SIGTERM (exit code 143)\n");
 }
+
+/// Once `Supervisor::run` returned, SIGTERM has its default effect again (signal-hook
+/// never gives a signal back to the system; fate's fallback does what it would do).
+#[test]
+fn after_a_supervisor_with_signals_returned_sigterm_ends_the_process() {
+    let output = run(env!("CARGO_BIN_EXE_supervisor_alone"))
+        .arg("signals_returned")
+        .signals_after("ready", &[(Duration::ZERO, "TERM")])
+        .output();
+    assert_eq!(output.signal(), Some(15), "{}", output.dump());
+    assert_eq!(output.stdout, "", "{}", output.dump());
+    assert!(
+        stop_time(&output) < Duration::from_secs(2),
+        "{}",
+        output.dump()
+    );
+}

@@ -53,6 +53,16 @@ fn main() {
             );
             std::process::exit(0)
         }
+        // After `run` returned, the signals are the system's again: SIGTERM ends the
+        // process, as if fate had never handled it.
+        "signals_returned" => {
+            let returned = fate::Supervisor::new().signals(true).run(|| 7);
+            assert_eq!(returned.ok(), Some(7));
+            eprintln!("ready");
+            std::thread::sleep(Duration::from_secs(10));
+            println!("SIGTERM did nothing");
+            std::process::exit(0)
+        }
         other => unknown(other),
     };
     assert!(returned.is_ok());
