@@ -232,6 +232,8 @@ pub(crate) struct PassedUp {
     pub(crate) worker: WorkerName,
     pub(crate) seq: u64,
     pub(crate) returned: ErrorText,
+    /// The `exit_code = N` of the innermost call it was returned by that has one.
+    pub(crate) exit_code: Option<u8>,
 }
 
 /// What the thread is formatting on fate's behalf: a panic there is fate's to catch,

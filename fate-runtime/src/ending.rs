@@ -134,10 +134,14 @@ pub(crate) fn end_now(root: &Root, signal: crate::root::Signal) -> ! {
         drop(gate);
         std::process::exit(i32::from(status))
     }
-    // Decided already, by a thread that is ending the process or returning from
-    // `Supervisor::run`: the signal's status, now.
+    // Decided already, by a thread that is ending the process (printing the report,
+    // or waiting for the failure hooks) or returning from `Supervisor::run`: that
+    // report's status, now; the signal's if the outcome had none.
     drop(gate);
-    std::process::exit(i32::from(crate::report::status::signal(signal.number)))
+    let status = root
+        .decided_status()
+        .unwrap_or(crate::report::status::signal(signal.number));
+    std::process::exit(i32::from(status))
 }
 
 /// A thread that must not go on: the process is ending on another thread.

@@ -141,6 +141,9 @@ pub(crate) struct Capture {
     pub(crate) backtrace: Option<Arc<Backtrace>>,
     /// What became of it (see [`Resolution`]); changed under its root's lock.
     resolution: std::sync::atomic::AtomicU8,
+    /// The `exit_code = N` of the innermost supervised call it unwound out of that has
+    /// one (0: none yet), stamped as it unwinds.
+    exit_code: std::sync::atomic::AtomicU8,
 }
 
 /// What became of a panic fate captured.
@@ -176,6 +179,7 @@ impl Capture {
             thread,
             backtrace: backtrace.map(Arc::new),
             resolution: std::sync::atomic::AtomicU8::new(resolution as u8),
+            exit_code: std::sync::atomic::AtomicU8::new(0),
         }
     }
 
@@ -206,6 +210,7 @@ impl Capture {
             thread: std::thread::current().name().map(str::to_owned),
             backtrace: None,
             resolution: std::sync::atomic::AtomicU8::new(Resolution::Reported as u8),
+            exit_code: std::sync::atomic::AtomicU8::new(0),
         }
     }
 
@@ -221,7 +226,27 @@ impl Capture {
             location: self.location.clone(),
             thread: self.thread.clone(),
             backtrace: self.backtrace.clone(),
-            exit_code: worker.exit_code(),
+            exit_code: self.exit_code().or(worker.exit_code()),
+        }
+    }
+
+    /// It unwinds out of a supervised call with `exit_code` (`None`: without one): the
+    /// innermost call's that has one is the failure's, so the first stamp stays.
+    pub(crate) fn unwinds_out_of(&self, exit_code: Option<u8>) {
+        if let Some(code) = exit_code {
+            let _ = self.exit_code.compare_exchange(
+                0,
+                code,
+                std::sync::atomic::Ordering::AcqRel,
+                std::sync::atomic::Ordering::Acquire,
+            );
+        }
+    }
+
+    fn exit_code(&self) -> Option<u8> {
+        match self.exit_code.load(std::sync::atomic::Ordering::Acquire) {
+            0 => None,
+            code => Some(code),
         }
     }
 

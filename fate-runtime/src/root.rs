@@ -151,6 +151,8 @@ struct State {
     /// The signal that stopped the root (feature `signals`): with no failure, its
     /// outcome is the report that says so.
     interrupted: Option<Signal>,
+    /// The status of the report the outcome was decided with.
+    decided_status: Option<u8>,
 }
 
 /// A signal that stops a root: its number and its name.
@@ -276,6 +278,7 @@ impl Root {
                 decided_failed: false,
                 to_announce: Vec::new(),
                 interrupted: None,
+                decided_status: None,
             }),
             changed: Condvar::new(),
             clock: Clock::new(),
@@ -705,6 +708,7 @@ impl Root {
                 )
             }),
         };
+        state.decided_status = error.as_ref().map(Error::exit_code);
         if error.is_some() && matches!(self.kind, RootKind::Main { .. }) {
             self.flags.fetch_or(ENDING, Ordering::Release);
         }
@@ -763,6 +767,12 @@ impl Root {
             Vec::new(),
             0,
         )
+    }
+
+    /// The status of the report the root's outcome was decided with, if any.
+    #[cfg(all(feature = "signals", unix))]
+    pub(crate) fn decided_status(&self) -> Option<u8> {
+        lock(&self.state).decided_status
     }
 
     #[cfg(all(feature = "signals", unix))]

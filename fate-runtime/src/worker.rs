@@ -137,10 +137,15 @@ pub(crate) fn report_returned(
     if context::take_handled(owner) {
         return;
     }
-    // An `Err` an inner call passed up unchanged is that call's failure.
-    let (worker, seq) = match context::take_passed_up(owner) {
-        Some(inner) if inner.returned == returned => (inner.worker, inner.seq),
-        _ => (name, next_seq()),
+    // An `Err` an inner call passed up unchanged is that call's failure, with the
+    // innermost `exit_code` of the calls that returned it.
+    let (worker, seq, exit_code) = match context::take_passed_up(owner) {
+        Some(inner) if inner.returned == returned => (
+            inner.worker,
+            inner.seq,
+            inner.exit_code.or(name.exit_code()),
+        ),
+        _ => (name, next_seq(), name.exit_code()),
     };
     match encloser {
         Some(encloser) => context::pass_up(PassedUp {
@@ -148,8 +153,15 @@ pub(crate) fn report_returned(
             worker,
             seq,
             returned,
+            exit_code,
         }),
-        None => handle(root, criticality, returned.to_failure(worker, seq)),
+        None => {
+            let failure = Failure {
+                exit_code,
+                ..returned.to_failure(worker, seq)
+            };
+            handle(root, criticality, failure);
+        }
     }
 }
 
@@ -200,6 +212,9 @@ pub(crate) fn escaped(
 ) {
     let message = payload.map(payload_message);
     let held = context::take_unwinding(&entered.frame, message.as_deref());
+    if let Some(held) = &held {
+        held.capture.unwinds_out_of(entered.frame.name.exit_code());
+    }
     if entered.enclosed && unwinds == Unwinds::On {
         if let (Some(held), Some(outer)) = (held, entered.outer) {
             context::carry(held, &outer);

@@ -70,6 +70,38 @@ fn an_err_passed_up_from_a_worker_with_exit_code_keeps_its_status() {
     );
 }
 
+/// The status is the innermost `exit_code` of the calls a failure passed through: a
+/// plain helper's `Err` or panic passing through a worker with one takes its status;
+/// an inner `exit_code` passed through an outer one keeps the inner; an outer call that
+/// wraps the error has a failure, and a status, of its own.
+#[test]
+fn the_innermost_exit_code_a_failure_passed_through_is_its_status() {
+    ends_with_report(
+        EXIT_STATUS,
+        "helper_err",
+        79,
+        "Error: worker `read_file` failed: no such file",
+    );
+    ends_with_report(
+        EXIT_STATUS,
+        "helper_panic",
+        79,
+        "Error: worker `parse_file` panicked at",
+    );
+    ends_with_report(
+        EXIT_STATUS,
+        "inner_through_outer",
+        78,
+        "Error: worker `load_config` failed: the port is not a number",
+    );
+    ends_with_report(
+        EXIT_STATUS,
+        "outer_wraps",
+        79,
+        "Error: worker `outer_wraps` failed: cannot start: the port is not a number",
+    );
+}
+
 /// The first failure decides the status, as it decides the report.
 #[test]
 fn the_first_failure_decides_the_status() {

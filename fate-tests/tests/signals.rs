@@ -137,3 +137,26 @@ fn after_a_supervisor_with_signals_returned_sigterm_ends_the_process() {
         output.dump()
     );
 }
+
+/// A second signal while the exit waits (here for a slow failure hook) ends the process
+/// at once, with the status of the report already printed.
+#[test]
+fn a_second_signal_after_the_report_keeps_its_status() {
+    let output = signalled(
+        "coded_failure_then_second_signal",
+        &[
+            (Duration::ZERO, "TERM"),
+            (Duration::from_millis(500), "TERM"),
+        ],
+    );
+    output
+        .assert_code(78)
+        .assert_stderr_has("Error: worker `fails_coded_when_stopped` failed: could not save")
+        .assert_stderr_count("Error:", 1);
+    let took = stop_time(&output);
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_millis(1500),
+        "ended {took:?} after the first signal, not at the second\n{}",
+        output.dump()
+    );
+}

@@ -44,6 +44,39 @@ fn load_config_later() -> Result<u32, String> {
     Err("too late to decide".to_owned())
 }
 
+/// A plain supervised helper of a worker with `exit_code`.
+#[fate::supervised]
+fn read_file() -> Result<u32, String> {
+    Err("no such file".to_owned())
+}
+
+#[fate::supervised]
+fn parse_file() -> u32 {
+    panic!("not a number")
+}
+
+/// The worker that loads the configuration, through helpers that have no
+/// `exit_code`: their failures passing through it take its status.
+#[fate::supervised(exit_code = 79)]
+fn load_through_helpers(panics: bool) -> Result<u32, String> {
+    if panics {
+        return Ok(parse_file());
+    }
+    read_file()
+}
+
+/// An inner `exit_code` passed through an outer one: the innermost wins.
+#[fate::supervised(exit_code = 79)]
+fn outer_coded() -> Result<u32, String> {
+    load_config()
+}
+
+/// An outer one that wraps the inner error: its own failure, its own status.
+#[fate::supervised(exit_code = 79)]
+fn outer_wraps() -> Result<u32, String> {
+    load_config().map_err(|e| format!("cannot start: {e}"))
+}
+
 /// `exit_code` on an inner call: the `Err` passed up with `?` is the inner call's
 /// failure, and so is its status.
 #[fate::supervised]
@@ -81,6 +114,22 @@ fn main() {
         }
         "coded_passed_up" => {
             std::thread::spawn(serve);
+            block_forever()
+        }
+        "helper_err" => {
+            std::thread::spawn(|| load_through_helpers(false));
+            block_forever()
+        }
+        "helper_panic" => {
+            std::thread::spawn(|| load_through_helpers(true));
+            block_forever()
+        }
+        "inner_through_outer" => {
+            std::thread::spawn(outer_coded);
+            block_forever()
+        }
+        "outer_wraps" => {
+            std::thread::spawn(outer_wraps);
             block_forever()
         }
         "coded_second" => {

@@ -21,6 +21,13 @@ fn fails_when_stopped() -> Result<(), String> {
     Err("could not save the state".to_owned())
 }
 
+/// The configuration could not be saved when asked to stop: status 78.
+#[fate::supervised(exit_code = 78)]
+fn fails_coded_when_stopped() -> Result<(), String> {
+    while !fate::wait_cancelled(Duration::from_secs(60)) {}
+    Err("could not save the configuration".to_owned())
+}
+
 fn ready() {
     eprintln!("ready");
 }
@@ -45,6 +52,15 @@ fn main() {
             std::thread::spawn(fails_when_stopped);
             ready();
             block_forever()
+        }
+        // The first signal; a worker fails while stopping (status 78); the body
+        // returns, the report is printed, and the exit waits for a slow failure hook,
+        // which a second signal cuts short: with the report's status, not the signal's.
+        "coded_failure_then_second_signal" => {
+            fate::on_failure(|_| std::thread::sleep(Duration::from_secs(5)));
+            let worker = std::thread::spawn(fails_coded_when_stopped);
+            ready();
+            let _ = worker.join();
         }
         // A handler of the program's own (tokio's, on the same registry as fate's)
         // sees the signal too.
