@@ -44,7 +44,7 @@ fn end_process(root: &Root, error: Error, gate: stderr::Gate) -> ! {
     let summary = error.to_string();
     stderr::write_raw(&render(root, error));
     drop(gate);
-    systemd::stopped(&summary);
+    systemd::stopping(&summary);
     before_exit(root);
     std::process::exit(i32::from(status))
 }
@@ -129,7 +129,7 @@ pub(crate) fn end_now(root: &Root, signal: crate::root::Signal) -> ! {
     let gate = stderr::gate_within(UNWIND_PATIENCE);
     if let Finish::Won(Some(error)) = root.finish() {
         let status = error.exit_code();
-        systemd::stopped(&error.to_string());
+        systemd::stopping(&error.to_string());
         stderr::write_raw(&render(root, error));
         drop(gate);
         std::process::exit(i32::from(status))

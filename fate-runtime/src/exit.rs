@@ -152,7 +152,7 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
         ending::park_forever();
     }
     ending::before_exit(&root);
-    systemd::stopped(if value.as_ref().is_ok_and(MainOutput::is_success) {
+    systemd::stopping(if value.as_ref().is_ok_and(MainOutput::is_success) {
         "ended well"
     } else {
         "main returned an error"

@@ -1,6 +1,8 @@
-//! systemd's notification protocol (feature `systemd`, through `sd-notify`), for a
-//! `main` root when `NOTIFY_SOCKET` is set; without it, or without the feature,
-//! nothing at all.
+//! systemd's notification protocol (feature `systemd`), for a `main` root when
+//! `NOTIFY_SOCKET` is set; without it, or without the feature, nothing at all.
+//! `sd-notify` formats the messages and reads the watchdog's variables; fate sends the
+//! datagrams itself, non-blocking (a manager that does not read drops them rather
+//! than stopping fate's timer or its exit) and to abstract sockets too.
 //!
 //! - `READY=1` when `main`'s body starts, or at [`ready`] with
 //!   `#[supervised(systemd = "manual")]`.
@@ -31,16 +33,15 @@ pub fn ready() {
 }
 
 #[cfg(all(feature = "systemd", unix))]
-pub(crate) use enabled::{start, stopped, stopping};
+pub(crate) use enabled::{start, stopping};
 
 #[cfg(not(all(feature = "systemd", unix)))]
 mod disabled {
     pub(crate) fn start(_: super::Readiness) {}
     pub(crate) fn stopping(_: &str) {}
-    pub(crate) fn stopped(_: &str) {}
 }
 #[cfg(not(all(feature = "systemd", unix)))]
-pub(crate) use disabled::{start, stopped, stopping};
+pub(crate) use disabled::{start, stopping};
 
 #[cfg(all(feature = "systemd", unix))]
 mod enabled {
@@ -66,9 +67,71 @@ mod enabled {
     static SAID: Mutex<Option<String>> = Mutex::new(None);
     static WATCHING: AtomicBool = AtomicBool::new(false);
 
+    /// The longest `STATUS=` text sent: systemd ignores a whole datagram over 4 KiB,
+    /// and `STOPPING=1` travels with it.
+    const STATUS_LIMIT: usize = 1024;
+
+    /// Sends `states` in one datagram, as `sd-notify` formats them, but without ever
+    /// blocking (a manager that does not read must not stop fate's timer or its exit:
+    /// the datagram is dropped) and to an abstract socket (`@name`) too. A manager that
+    /// went away is no reason to fail.
     fn notify(states: &[NotifyState<'_>]) {
-        // A service manager that went away is no reason to fail.
-        let _ = sd_notify::notify(false, states);
+        use std::fmt::Write;
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::net::UnixDatagram;
+
+        let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+            return;
+        };
+        let mut message = String::new();
+        for state in states {
+            let _ = writeln!(message, "{state}");
+        }
+        let Ok(socket) = UnixDatagram::unbound() else {
+            return;
+        };
+        if socket.set_nonblocking(true).is_err() {
+            return;
+        }
+        match path.as_bytes().strip_prefix(b"@") {
+            Some(name) => send_abstract(&socket, name, message.as_bytes()),
+            None => {
+                let _ = socket.send_to(message.as_bytes(), &path);
+            }
+        }
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn send_abstract(socket: &std::os::unix::net::UnixDatagram, name: &[u8], message: &[u8]) {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        if let Ok(address) = std::os::unix::net::SocketAddr::from_abstract_name(name) {
+            let _ = socket.send_to_addr(message, &address);
+        }
+    }
+
+    /// Abstract sockets are Linux's alone.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn send_abstract(_: &std::os::unix::net::UnixDatagram, _: &[u8], _: &[u8]) {}
+
+    /// `text` as one `STATUS=` line: control characters (a newline would start another
+    /// assignment) made spaces, cut at [`STATUS_LIMIT`] bytes.
+    fn status_text(text: &str) -> String {
+        let mut line: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if line.len() > STATUS_LIMIT {
+            let mut end = STATUS_LIMIT - 3;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+            line.push_str("...");
+        }
+        line
     }
 
     fn enabled() -> bool {
@@ -87,7 +150,8 @@ mod enabled {
         let mut usec = 0;
         let watchdog = sd_notify::watchdog_enabled(false, &mut usec) && usec > 0;
         if watchdog && !WATCHING.swap(true, Ordering::AcqRel) {
-            let period = Duration::from_micros(usec / 2);
+            // At least a millisecond: a tiny WATCHDOG_USEC must not make the timer spin.
+            let period = Duration::from_micros(usec / 2).max(Duration::from_millis(1));
             arm(Instant::now() + period, period);
         }
     }
@@ -110,37 +174,37 @@ mod enabled {
         if STAGE.load(Ordering::Acquire) == STOPPING {
             return; // systemd watches the stop's timeout now
         }
+        let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
         match health::first_stalled() {
             None => {
-                *SAID.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                notify(&[NotifyState::Watchdog]);
+                if said.take().is_some() {
+                    // The stall is over: the status line no longer names it.
+                    notify(&[NotifyState::Watchdog, NotifyState::Status("running")]);
+                } else {
+                    notify(&[NotifyState::Watchdog]);
+                }
             }
             Some(stall) => {
-                let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
                 if said.as_deref() != Some(stall.as_str()) {
-                    notify(&[NotifyState::Status(&stall)]);
+                    notify(&[NotifyState::Status(&status_text(&stall))]);
                     *said = Some(stall);
                 }
             }
         }
+        drop(said);
         // From the last deadline, not from now: pings do not drift.
         let next = (at + period).max(Instant::now());
         arm(next, period);
     }
 
-    /// The root begins to stop, for `why`.
+    /// The root begins to stop, for `why`, or the process ends, with `why` as its
+    /// outcome: `STOPPING=1` each time (systemd takes it once), with the line.
     pub(crate) fn stopping(why: &str) {
         if STAGE.swap(STOPPING, Ordering::AcqRel) > OFF {
-            notify(&[NotifyState::Stopping, NotifyState::Status(why)]);
-        } else {
-            STAGE.store(OFF, Ordering::Release);
-        }
-    }
-
-    /// The process ends with `outcome`.
-    pub(crate) fn stopped(outcome: &str) {
-        if STAGE.swap(STOPPING, Ordering::AcqRel) > OFF {
-            notify(&[NotifyState::Stopping, NotifyState::Status(outcome)]);
+            notify(&[
+                NotifyState::Stopping,
+                NotifyState::Status(&status_text(why)),
+            ]);
         } else {
             STAGE.store(OFF, Ordering::Release);
         }

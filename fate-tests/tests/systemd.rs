@@ -15,12 +15,39 @@ use support::{run, scratch_file, Output, Run};
 /// One line a notification carried, and when it arrived (from the spawn).
 type Notified = Vec<(Duration, String)>;
 
+/// Where the fake service manager listens.
+enum Socket {
+    /// A file, as systemd makes it.
+    Path,
+    /// An abstract name (`@name`, Linux), as systemd's own tests use.
+    Abstract,
+}
+
 /// Runs `run` with a fake service manager's socket; 200 ms of watchdog unless
 /// `watchdog` is false.
 fn under_systemd(run: Run, tag: &str, watchdog: bool) -> (Output, Notified) {
+    under(run, tag, watchdog, Socket::Path)
+}
+
+fn under(run: Run, tag: &str, watchdog: bool, kind: Socket) -> (Output, Notified) {
     let path = scratch_file(tag);
     let _ = std::fs::remove_file(&path);
-    let socket = UnixDatagram::bind(&path).expect("bind the notify socket");
+    let (socket, address) = match kind {
+        Socket::Path => (
+            UnixDatagram::bind(&path).expect("bind the notify socket"),
+            path.to_str().expect("a UTF-8 path").to_owned(),
+        ),
+        Socket::Abstract => {
+            use std::os::linux::net::SocketAddrExt;
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+                .expect("an abstract name");
+            (
+                UnixDatagram::bind_addr(&address).expect("bind the abstract socket"),
+                format!("@{name}"),
+            )
+        }
+    };
     socket
         .set_read_timeout(Some(Duration::from_millis(20)))
         .expect("a read timeout");
@@ -43,7 +70,7 @@ fn under_systemd(run: Run, tag: &str, watchdog: bool) -> (Output, Notified) {
             }
         })
     };
-    let mut run = run.env("NOTIFY_SOCKET", path.to_str().expect("a UTF-8 path"));
+    let mut run = run.env("NOTIFY_SOCKET", &address);
     if watchdog {
         run = run.env("WATCHDOG_USEC", "200000").env_pid("WATCHDOG_PID");
     }
@@ -177,4 +204,92 @@ fn without_notify_socket_the_program_runs_as_without_the_feature() {
         .assert_code(0)
         .assert_stderr_empty()
         .assert_ended_within(Duration::from_secs(3));
+}
+
+/// An abstract socket (`NOTIFY_SOCKET=@name`) gets the same notifications.
+#[test]
+fn an_abstract_notify_socket_is_used_too() {
+    let (output, notified) = under(
+        run(env!("CARGO_BIN_EXE_systemd")).arg("ok"),
+        "notify-abstract",
+        true,
+        Socket::Abstract,
+    );
+    output.assert_code(0);
+    assert_eq!(
+        notified.first().map(|(_, l)| l.as_str()),
+        Some("READY=1"),
+        "{notified:?}"
+    );
+    assert!(times_of(&notified, "WATCHDOG=1").len() >= 3, "{notified:?}");
+    assert!(times_of(&notified, "STOPPING=1").len() == 1, "{notified:?}");
+}
+
+/// A manager that never reads: its queue fills at once (pings every millisecond),
+/// and fate neither blocks its timer (the stall is still reported, status 8) nor its
+/// exit.
+#[test]
+fn a_manager_that_never_reads_blocks_neither_the_timer_nor_the_exit() {
+    let path = scratch_file("notify-deaf");
+    let _ = std::fs::remove_file(&path);
+    let _deaf = UnixDatagram::bind(&path).expect("bind");
+    run(env!("CARGO_BIN_EXE_systemd"))
+        .arg("stall_critical")
+        .env("NOTIFY_SOCKET", path.to_str().unwrap())
+        .env("WATCHDOG_USEC", "2000")
+        .env_pid("WATCHDOG_PID")
+        .timeout(Duration::from_secs(20))
+        .output()
+        .assert_code(8)
+        .assert_stderr_has("Error: worker `stuck_at_once` stalled at")
+        .assert_ended_within(Duration::from_secs(3));
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A stall that ends: the pings come back, and the status line says so.
+#[test]
+fn the_pings_resume_when_the_stall_ends() {
+    let (output, notified) = systemd("stall_recovers");
+    output.assert_code(0);
+    let stalled = notified
+        .iter()
+        .find(|(_, l)| l.starts_with("STATUS=worker `stuck_for_a_while` stalled"))
+        .map(|(at, _)| *at)
+        .unwrap_or_else(|| panic!("no stall said: {notified:?}"));
+    let running = times_of(&notified, "STATUS=running");
+    assert_eq!(running.len(), 1, "{notified:?}");
+    assert!(running[0] > stalled, "{notified:?}");
+    let pings = times_of(&notified, "WATCHDOG=1");
+    assert!(
+        pings.iter().any(|&at| at > running[0]),
+        "no ping after: {notified:?}"
+    );
+    assert!(
+        !pings
+            .iter()
+            .any(|&at| at > stalled && at < running[0] - Duration::from_millis(5)),
+        "a ping while stalled: {notified:?}"
+    );
+}
+
+/// A failure whose line is 10,000 characters long: the status line is cut, so that
+/// the datagram (and the STOPPING=1 in it) stays under systemd's 4 KiB.
+#[test]
+fn a_long_failure_is_cut_in_the_status_line() {
+    let (output, notified) = systemd("long_failure");
+    output.assert_code(1);
+    let status: Vec<&String> = notified
+        .iter()
+        .map(|(_, l)| l)
+        .filter(|l| l.starts_with("STATUS=worker `fails_at_length` failed: xxx"))
+        .collect();
+    assert!(!status.is_empty(), "{notified:?}");
+    assert!(
+        status.iter().all(|l| l.len() <= 1100 && l.ends_with("...")),
+        "{status:?}"
+    );
+    assert!(
+        !times_of(&notified, "STOPPING=1").is_empty(),
+        "{notified:?}"
+    );
 }

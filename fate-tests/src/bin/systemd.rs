@@ -16,6 +16,32 @@ fn gets_stuck() {
     block_forever()
 }
 
+/// Stuck at once: critical, the program ends with status 8.
+#[fate::supervised(stall = "200ms")]
+fn stuck_at_once() {
+    block_forever()
+}
+
+/// Beats, is stuck for 500 ms (reported: not critical), then beats again.
+#[fate::supervised(stall = "200ms", critical = false)]
+fn stuck_for_a_while() {
+    for _ in 0..10 {
+        fate::heartbeat();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..30 {
+        fate::heartbeat();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Fails with a 10,000-character message.
+#[fate::supervised]
+fn fails_at_length() -> Result<(), String> {
+    Err("x".repeat(10_000))
+}
+
 #[fate::supervised]
 fn fails() -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(300));
@@ -29,6 +55,20 @@ fn main() {
         "stall" => {
             std::thread::spawn(gets_stuck);
             std::thread::sleep(Duration::from_millis(1500));
+        }
+        "stall_critical" => {
+            std::thread::spawn(stuck_at_once);
+            block_forever()
+        }
+        "stall_recovers" => {
+            std::thread::spawn(stuck_for_a_while)
+                .join()
+                .expect("no panic");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        "long_failure" => {
+            std::thread::spawn(fails_at_length);
+            block_forever()
         }
         "fails" => {
             std::thread::spawn(fails);
