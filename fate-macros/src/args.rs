@@ -183,6 +183,12 @@ fn parse_option(option: &[TokenTree], attribute: Attribute, args: &mut Args) -> 
                     format!("expected a value after `{key_name} =`"),
                 ));
             }
+            [TokenTree::Punct(minus), TokenTree::Literal(_), ..] if minus.as_char() == '-' => {
+                return Err(syn::Error::new(
+                    minus.span(),
+                    format!("`{key_name}` cannot be negative"),
+                ));
+            }
             [_, extra, ..] => {
                 return Err(syn::Error::new(
                     extra.span(),

@@ -3,27 +3,40 @@
 //! watchdog, `systemd.rs`).
 //!
 //! A stall is marked when it is reported and cleared when the worker beats again or
-//! ends. Reading "is any worker stalled" is one atomic load.
+//! ends, or when its root ends (a `Supervisor` returned the stall to the program).
+//! Reading "is any worker stalled" is one atomic load.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// How many watched workers are stalled.
 static STALLED: AtomicUsize = AtomicUsize::new(0);
-/// Each stalled worker's watch (by its address) and the summary of its stall, oldest
-/// first.
-static SUMMARIES: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
-
-fn summaries() -> std::sync::MutexGuard<'static, Vec<(usize, String)>> {
-    SUMMARIES.lock().unwrap_or_else(|e| e.into_inner())
+/// A stall going on.
+struct Stall {
+    /// Whose watch (its address), in which root.
+    id: usize,
+    root: u64,
+    summary: String,
 }
 
-/// The watch `id` reported its worker stalled, with `summary`.
-pub(crate) fn mark_stalled(id: usize, summary: String) {
-    let mut summaries = summaries();
-    if !summaries.iter().any(|(marked, _)| *marked == id) {
-        summaries.push((id, summary));
-        STALLED.fetch_add(1, Ordering::Release);
+/// The stalls going on, oldest first.
+static STALLS: Mutex<Vec<Stall>> = Mutex::new(Vec::new());
+
+fn stalls() -> std::sync::MutexGuard<'static, Vec<Stall>> {
+    STALLS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Counts what `stalls` holds now.
+fn recount(stalls: &[Stall]) {
+    STALLED.store(stalls.len(), Ordering::Release);
+}
+
+/// The watch `id`, of a worker of the root `root`, reported it stalled, with `summary`.
+pub(crate) fn mark_stalled(root: u64, id: usize, summary: String) {
+    let mut stalls = stalls();
+    if !stalls.iter().any(|stall| stall.id == id) {
+        stalls.push(Stall { id, root, summary });
+        recount(&stalls);
     }
 }
 
@@ -32,20 +45,40 @@ pub(crate) fn clear(id: usize) {
     if STALLED.load(Ordering::Acquire) == 0 {
         return;
     }
-    let mut summaries = summaries();
-    if let Some(at) = summaries.iter().position(|(marked, _)| *marked == id) {
-        summaries.remove(at);
-        STALLED.fetch_sub(1, Ordering::Release);
-    }
+    let mut stalls = stalls();
+    stalls.retain(|stall| stall.id != id);
+    recount(&stalls);
 }
 
-/// The summary of the oldest stall still going on, if any.
+/// The root `root` ended: its stalls are the program's business now.
+pub(crate) fn clear_root(root: u64) {
+    if STALLED.load(Ordering::Acquire) == 0 {
+        return;
+    }
+    let mut stalls = stalls();
+    stalls.retain(|stall| stall.root != root);
+    recount(&stalls);
+}
+
+/// The summary of the oldest stall still going on in the process, if any.
 #[cfg_attr(not(all(feature = "systemd", unix)), allow(dead_code))]
 pub(crate) fn first_stalled() -> Option<String> {
     if STALLED.load(Ordering::Acquire) == 0 {
         return None;
     }
-    summaries().first().map(|(_, summary)| summary.clone())
+    stalls().first().map(|stall| stall.summary.clone())
+}
+
+/// The summaries of the stalls going on under the root `root`, oldest first.
+pub(crate) fn stalled_in(root: u64) -> Vec<String> {
+    if STALLED.load(Ordering::Acquire) == 0 {
+        return Vec::new();
+    }
+    stalls()
+        .iter()
+        .filter(|stall| stall.root == root)
+        .map(|stall| stall.summary.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -53,16 +86,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_stall_is_seen_until_cleared() {
+    fn a_stall_is_seen_until_cleared_or_its_root_ends() {
         assert_eq!(first_stalled(), None);
-        mark_stalled(1, "worker `a` stalled".into());
-        mark_stalled(2, "worker `b` stalled".into());
-        mark_stalled(1, "worker `a` stalled again".into());
+        mark_stalled(7, 1, "worker `a` stalled".into());
+        mark_stalled(7, 2, "worker `b` stalled".into());
+        mark_stalled(7, 1, "worker `a` stalled again".into());
+        mark_stalled(8, 3, "worker `c` stalled".into());
         assert_eq!(first_stalled().as_deref(), Some("worker `a` stalled"));
+        assert_eq!(stalled_in(8), ["worker `c` stalled"]);
         clear(1);
         assert_eq!(first_stalled().as_deref(), Some("worker `b` stalled"));
         clear(2);
         clear(2);
+        assert_eq!(stalled_in(7), Vec::<String>::new());
+        assert_eq!(first_stalled().as_deref(), Some("worker `c` stalled"));
+        clear_root(8);
         assert_eq!(first_stalled(), None);
         assert_eq!(STALLED.load(Ordering::Acquire), 0);
     }

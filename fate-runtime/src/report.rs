@@ -649,8 +649,12 @@ impl fmt::Debug for Error {
             // Set apart, so that it does not read as one more line of the message.
             writeln!(f)?;
         }
-        // A signal's report is about the process, not a thread.
-        if first.kind != FailureKind::Interrupted {
+        // A root's own report (a signal, a body cut off) is about no one thread.
+        let roots_own = matches!(
+            first.kind,
+            FailureKind::Interrupted | FailureKind::Cancelled
+        );
+        if !(roots_own && first.thread.is_none()) {
             let thread = first.thread.as_deref().unwrap_or("<unnamed>");
             write!(f, "\n  thread: {thread}")?;
         }

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use crate::alerts;
 use crate::clock::Clock;
+use crate::health;
 use crate::report::{
     Capture, Disposition, Error, Failure, FailureKind, Listed, Restarts, WorkerName, LISTED_OTHERS,
 };
@@ -153,6 +154,8 @@ struct State {
     interrupted: Option<Signal>,
     /// The status of the report the outcome was decided with.
     decided_status: Option<u8>,
+    /// `fate::cancel()` or a signal asked the root to stop (not a failure).
+    stop_asked: bool,
 }
 
 /// A signal that stops a root: its number and its name.
@@ -279,6 +282,7 @@ impl Root {
                 to_announce: Vec::new(),
                 interrupted: None,
                 decided_status: None,
+                stop_asked: false,
             }),
             changed: Condvar::new(),
             clock: Clock::new(),
@@ -631,6 +635,13 @@ impl Root {
             FailureKind::Stalled => "stalled",
             FailureKind::Interrupted => "was interrupted",
         };
+        if state.stop_asked {
+            // Stopping already (a signal, `fate::cancel()`): the grace period runs from
+            // then, and this failure is the report.
+            return Some(format!(
+                "fate: worker `{worker}` {verb} while the program stops: it is the report\n"
+            ));
+        }
         Some(format!(
             "fate: worker `{worker}` {verb}; cancelling, and giving the others up to {} to \
              finish\n",
@@ -813,6 +824,7 @@ impl Root {
         // Counters hold their root: forgetting them here breaks that cycle.
         lock(&self.counters).clear();
         lock(&self.children).clear();
+        health::clear_root(self.id());
         self.changed.notify_all();
         LIVE.fetch_sub(1, StdOrdering::AcqRel);
     }
@@ -897,6 +909,7 @@ impl Root {
         }
         state.cancelled_at = Some(self.clock.now());
         state.cancel_ends_without_body = !from_body;
+        state.stop_asked = true;
         self.flags.fetch_or(CANCELLED, Ordering::Release);
         drop(state);
         self.changed.notify_all();

@@ -77,20 +77,24 @@ pub(crate) struct Snapshot {
 
 /// The watched workers of the root `root_id` running now, oldest first.
 pub(crate) fn snapshot(root_id: u64) -> Vec<Snapshot> {
-    let now = Instant::now();
     watches()
         .iter()
         .filter(|watch| watch.root_id == root_id)
         .map(|watch| {
             let heartbeats = watch.beats.count();
+            // Taken here, after the locks: never before the watch's own instants.
+            let now = Instant::now();
+            let running_for = now.saturating_duration_since(watch.started);
             Snapshot {
                 name: watch.watched.name,
                 thread: watch.thread.clone(),
-                running_for: now.saturating_duration_since(watch.started),
+                running_for,
                 budget: watch.watched.budget,
                 heartbeats,
                 last_heartbeat: watch.beats.site(),
-                heard_for: now.saturating_duration_since(watch.heard(heartbeats, now)),
+                heard_for: now
+                    .saturating_duration_since(watch.heard(heartbeats, now))
+                    .min(running_for),
                 restarts: watch.beats.restarts(),
                 stalled: watch.stalled.load(Ordering::Acquire),
             }
@@ -246,7 +250,7 @@ fn check(
         ),
     };
     let failure = stalled(watched, message, location, thread.clone());
-    health::mark_stalled(watch.id(), failure.summary_line());
+    health::mark_stalled(root.id(), watch.id(), failure.summary_line());
     watch.stalled.store(true, Ordering::Release);
     worker::handle(&root, watched.criticality, failure);
     if watched.criticality == Criticality::NotCritical {
@@ -293,7 +297,7 @@ pub(crate) fn blocked_poll(root: &Root, watched: Watched, thread: Option<String>
         DisplayDuration(watched.budget)
     );
     let failure = stalled(watched, message, watched.site, thread);
-    health::mark_stalled(id, failure.summary_line());
+    health::mark_stalled(root.id(), id, failure.summary_line());
     worker::handle(root, watched.criticality, failure);
 }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::context;
+use crate::health;
 use crate::report::Location;
 use crate::stall;
 
@@ -25,13 +26,19 @@ pub struct Status {
     pub cancelled: bool,
     /// Whether a worker has failed: the root is ending.
     pub failed: bool,
+    /// The stalls going on under the root, each as its report's first line: the
+    /// watched workers' (`stall`, also in `workers`) and the blocked polls'
+    /// (`max_poll`), those of `critical = false` workers included. What stops
+    /// systemd's watchdog.
+    pub stalls: Vec<String>,
 }
 
 impl Status {
-    /// Whether the program is live: nothing has failed and no watched worker is
-    /// stalled. What a liveness probe should answer.
+    /// Whether the program is live: nothing has failed and nothing is stalled (no
+    /// watched worker silent past its budget, no poll blocking past `max_poll`). What
+    /// a liveness probe should answer.
     pub fn is_healthy(&self) -> bool {
-        !self.failed && self.workers.iter().all(|worker| !worker.stalled)
+        !self.failed && self.stalls.is_empty()
     }
 }
 
@@ -127,5 +134,6 @@ pub fn status() -> Status {
         calls: root.running(),
         cancelled: root.is_cancelled(),
         failed: root.has_failed(),
+        stalls: health::stalled_in(root.id()),
     }
 }

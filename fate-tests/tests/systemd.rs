@@ -293,3 +293,32 @@ fn a_long_failure_is_cut_in_the_status_line() {
         "{notified:?}"
     );
 }
+
+/// `fate::status()` agrees with the watchdog: a blocked poll (`max_poll`, not critical)
+/// makes it unhealthy while it blocks.
+#[test]
+fn status_counts_blocked_polls() {
+    run(env!("CARGO_BIN_EXE_status"))
+        .arg("blocked_poll")
+        .output()
+        .assert_code(0)
+        .assert_stdout(
+            "before: healthy true, stalls 0\nblocked: healthy false, stalls 1\nafter: healthy true, stalls 0\n",
+        );
+}
+
+/// A stall that a `Supervisor` returned to the program is no longer anyone's: `main`'s
+/// pings, which stopped while the `Supervisor` ran, go on once it has returned.
+#[test]
+fn a_stall_a_supervisor_returned_no_longer_stops_the_pings() {
+    let (output, notified) = systemd("supervisor_stall");
+    output
+        .assert_code(0)
+        .assert_stderr_has("returned: worker `stuck_in_a_supervisor` stalled at");
+    let returned = output.stderr_line_time("returned: ");
+    let pings_after = times_of(&notified, "WATCHDOG=1")
+        .into_iter()
+        .filter(|&at| at > returned + Duration::from_millis(20))
+        .count();
+    assert!(pings_after >= 3, "no pings after the return: {notified:?}");
+}

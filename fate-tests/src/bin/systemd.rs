@@ -36,6 +36,12 @@ fn stuck_for_a_while() {
     }
 }
 
+/// Stuck at once, under a `Supervisor`, which returns its stall to `main`.
+#[fate::supervised(stall = "100ms")]
+fn stuck_in_a_supervisor() {
+    std::thread::sleep(Duration::from_secs(60));
+}
+
 /// Fails with a 10,000-character message.
 #[fate::supervised]
 fn fails_at_length() -> Result<(), String> {
@@ -65,6 +71,15 @@ fn main() {
                 .join()
                 .expect("no panic");
             std::thread::sleep(Duration::from_millis(200));
+        }
+        // The stall is the `Supervisor`'s, which returned it: `main`'s pings go on.
+        "supervisor_stall" => {
+            let returned = fate::Supervisor::new().run(|| {
+                fate::spawn(stuck_in_a_supervisor);
+                std::thread::sleep(Duration::from_secs(60));
+            });
+            eprintln!("returned: {}", returned.expect_err("stalled"));
+            std::thread::sleep(Duration::from_millis(600));
         }
         "long_failure" => {
             std::thread::spawn(fails_at_length);

@@ -38,3 +38,6 @@ fn systemds() {}
 
 #[fate::supervised(exit_code = 255)]
 fn minus_one() {}
+
+#[fate::supervised(exit_code = -1)]
+fn negative() {}
