@@ -499,11 +499,17 @@
 //!   `STATUS=` line names it, `critical = false` or not, so that systemd's watchdog
 //!   restarts a service that is alive but stuck); `STOPPING=1` with `STATUS=` and the
 //!   failure's summary when the stop begins (which turns systemd's watchdog off for the
-//!   grace period) and when the process ends.
+//!   grace period) and when the process ends. The datagrams never block (a manager
+//!   that does not read loses them), go to abstract sockets too, and keep `STATUS=`
+//!   under 1 KiB. Without a `stall` or `max_poll` worker, the pings only prove that
+//!   the process and fate's timer are alive.
 //! - **Exit statuses**, stable, one per class ([`Error::exit_code`]): 0 when the body
 //!   returned and nothing failed (also after [`cancel()`]); 1 for a worker's panic or
-//!   `Err`, or N with `#[supervised(exit_code = N)]` on that worker (also for an `Err`
-//!   passed up from it with `?`); 8 for a stall, whatever the worker's `exit_code`; 9
+//!   `Err`, or N with `#[supervised(exit_code = N)]` on the innermost function it
+//!   passed through that has one (a plain helper's `Err` passed up with `?`, or its
+//!   panic, through a worker with `exit_code = 78` is 78; a worker that wraps an inner
+//!   one's error has a failure and a status of its own); 8 for a stall, whatever the
+//!   worker's `exit_code`; 9
 //!   for a [`cancel()`] whose body had not returned when its grace period ended;
 //!   128 + n for signal n. The first failure decides, as it decides the report.
 //!   `exit_code` is checked at compile time: 1 to 254, and not one that means
@@ -511,8 +517,9 @@
 //!   systemd's 200 to 244, 255).
 //! - **[`status()`]**: the watched workers (`stall = ".."`) of the current root, each
 //!   with its thread, how long it has run, its heartbeats and where the last one was,
-//!   how long it has been silent, its restarts, and whether it is stalled;
-//!   [`Status::is_healthy`] is what a liveness probe answers.
+//!   how long it has been silent, its restarts, and whether it is stalled, and the
+//!   stalls going on (blocked polls included); [`Status::is_healthy`] is what a
+//!   liveness probe answers, and what feeds the watchdog.
 //!   `fate-examples/examples/healthz.rs` serves it with axum.
 //!
 //! The README's "Deployment" section has a systemd unit and a Kubernetes manifest that

@@ -560,7 +560,8 @@ impl Error {
 
     /// The status a `main` root ends the process with for this report, one per class
     /// of failure (stable, see the crate docs' table): for a panic or an `Err`, the
-    /// failing worker's `exit_code = N`, else 1; 8 for a stall; 9 for a stop cut off by
+    /// `exit_code = N` of the innermost supervised function it passed through that has
+    /// one, else 1; 8 for a stall; 9 for a stop cut off by
     /// the end of its grace period; `128 + n` for signal `n` (130 for SIGINT, 143 for
     /// SIGTERM). For a program that ends itself:
     /// `std::process::exit(error.exit_code().into())`.
