@@ -25,7 +25,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::{Handle, Signals};
 
 use crate::ending;
-use crate::root::{Root, Signal};
+use crate::root::{Root, RootKind, Signal};
 use crate::stderr;
 use crate::sync::Arc;
 
@@ -69,15 +69,20 @@ fn count_listener(delta: isize) {
 pub(crate) struct Listener {
     handle: Handle,
     thread: Option<JoinHandle<()>>,
+    /// Set as the listener is dropped, before it stops counting.
+    closing: std::sync::Arc<AtomicBool>,
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
+        // The fallback first: a signal from now on is the system's, whether it reaches
+        // the fallback or this listener's last look (below).
+        self.closing.store(true, Ordering::SeqCst);
+        count_listener(-1);
         self.handle.close();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        count_listener(-1);
     }
 }
 
@@ -85,12 +90,26 @@ impl Drop for Listener {
 /// stderr, if the handlers or the thread could not be set up: the program then stops
 /// on a signal as it would without fate.
 pub(crate) fn listen(root: &Arc<Root>) -> Option<Listener> {
-    count_listener(1);
+    // The fallback is registered (and on) before the listener's handlers, and off only
+    // once they are in place: no instant when neither acts.
+    let _ = idle();
     let listener = start(root);
-    if listener.is_none() {
-        count_listener(-1);
+    if listener.is_some() {
+        count_listener(1);
     }
     listener
+}
+
+/// A signal no root takes any more (a `Supervisor`'s, once it decided its outcome):
+/// what the system would do with it, unless another root of fate's listens. A `main`
+/// root that decided is ending the process itself, within its bounds: nothing.
+fn unclaimed(root: &Root, number: i32, listeners_here: usize) {
+    if matches!(root.kind(), RootKind::Main { .. }) {
+        return;
+    }
+    if *LISTENING.lock().unwrap_or_else(|e| e.into_inner()) <= listeners_here {
+        let _ = signal_hook::low_level::emulate_default_handler(number);
+    }
 }
 
 fn start(root: &Arc<Root>) -> Option<Listener> {
@@ -106,6 +125,8 @@ fn start(root: &Arc<Root>) -> Option<Listener> {
     };
     let handle = signals.handle();
     let root = root.clone();
+    let closing = std::sync::Arc::new(AtomicBool::new(false));
+    let closed = closing.clone();
     let thread = std::thread::Builder::new()
         .name("fate-signals".into())
         .spawn(move || {
@@ -113,15 +134,26 @@ fn start(root: &Arc<Root>) -> Option<Listener> {
                 let Some(signal) = STOPPING.into_iter().find(|s| s.number == number) else {
                     continue;
                 };
-                if !root.interrupt(signal) && root.is_interrupted() {
+                if root.interrupt(signal) {
+                    continue;
+                }
+                if root.is_interrupted() {
                     ending::end_now(&root, signal);
                 }
+                // This listener still counts itself, unless it is being closed.
+                let here = usize::from(!closed.load(Ordering::SeqCst));
+                unclaimed(&root, number, here);
+            }
+            // Closed: the signals that came in before and were not read yet.
+            for number in signals.pending() {
+                unclaimed(&root, number, 0);
             }
         });
     match thread {
         Ok(thread) => Some(Listener {
             handle,
             thread: Some(thread),
+            closing,
         }),
         Err(_) => {
             handle.close();

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{run, Output};
+use support::{rounds, run, Output};
 
 const SIGNALS: &str = env!("CARGO_BIN_EXE_signals");
 
@@ -159,4 +159,27 @@ fn a_second_signal_after_the_report_keeps_its_status() {
         "ended {took:?} after the first signal, not at the second\n{}",
         output.dump()
     );
+}
+
+/// A signal while `Supervisor`s with signals start and end one after another: taken
+/// by one (it returns the interruption, 143) or by the system (the process dies of
+/// it), never lost, whenever it comes. `FATE_ROUNDS / 4` runs, counted.
+#[test]
+fn a_signal_between_supervisors_is_never_lost() {
+    let rounds = rounds(4);
+    let mut lost = 0;
+    for round in 0..rounds {
+        let delay = Duration::from_micros(1000 + 937 * (round as u64 % 50));
+        let output = run(env!("CARGO_BIN_EXE_supervisor_alone"))
+            .arg("signals_loop")
+            .signals_after("ready", &[(delay, "TERM")])
+            .output();
+        let taken = output.signal() == Some(15)
+            || (output.code() == Some(143) && output.stdout == "interrupted by SIGTERM\n");
+        if !taken {
+            lost += 1;
+            eprintln!("round {round}: {}", output.dump());
+        }
+    }
+    assert_eq!(lost, 0, "{lost} of {rounds} signals lost");
 }

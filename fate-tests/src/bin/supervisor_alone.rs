@@ -63,6 +63,22 @@ fn main() {
             println!("SIGTERM did nothing");
             std::process::exit(0)
         }
+        // Supervisors with signals one after another: a signal at any moment is either
+        // one's (it returns the interruption) or the system's (the process dies of it),
+        // never lost.
+        "signals_loop" => {
+            eprintln!("ready");
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(3) {
+                let returned = fate::Supervisor::new().signals(true).run(|| ());
+                if let Err(error) = returned {
+                    println!("{error}");
+                    std::process::exit(error.exit_code().into());
+                }
+            }
+            println!("the signal was lost");
+            std::process::exit(0)
+        }
         other => unknown(other),
     };
     assert!(returned.is_ok());
