@@ -488,10 +488,12 @@
 //!   line, `Error: interrupted by SIGTERM` ([`FailureKind::Interrupted`]), and status
 //!   128 + n. A second signal ends it at once with the same status; a worker that fails
 //!   while stopping is the report instead. The handlers are signal-hook's, whose
-//!   registry chains every handler of the process: a `tokio::signal` handler of the
-//!   program's sees the signal too, and fate's cancellation reaches the tasks that
-//!   await [`cancelled()`]. A program without the feature gets a compile error, in
-//!   these words, at the option.
+//!   registry chains every handler of the process: while fate listens, a
+//!   `tokio::signal` handler of the program's sees the signal too, and fate's
+//!   cancellation reaches the tasks that await [`cancelled()`]. After a `Supervisor`
+//!   with signals returned, the next signal ends the process, as it would without any
+//!   handler (signal-hook never gives a signal back). A program without the feature
+//!   gets a compile error, in these words, at the option.
 //! - **systemd** (feature `systemd`), when `NOTIFY_SOCKET` is set, else nothing:
 //!   `READY=1` when `main`'s body starts, or at [`ready()`] with `#[supervised(systemd
 //!   = "manual")]`; `WATCHDOG=1` at half of `WATCHDOG_USEC`, on fate's timer thread,
@@ -499,19 +501,19 @@
 //!   `STATUS=` line names it, `critical = false` or not, so that systemd's watchdog
 //!   restarts a service that is alive but stuck); `STOPPING=1` with `STATUS=` and the
 //!   failure's summary when the stop begins (which turns systemd's watchdog off for the
-//!   grace period) and when the process ends. The datagrams never block (a manager
-//!   that does not read loses them), go to abstract sockets too, and keep `STATUS=`
-//!   under 1 KiB. Without a `stall` or `max_poll` worker, the pings only prove that
+//!   grace period) and when the process ends. A datagram waits at most 100 ms for
+//!   room (5 ms for a ping; `READY=1` is tried again), goes to abstract sockets too,
+//!   and keeps `STATUS=` under 1 KiB. Without a `stall` or `max_poll` worker, the pings only prove that
 //!   the process and fate's timer are alive.
 //! - **Exit statuses**, stable, one per class ([`Error::exit_code`]): 0 when the body
 //!   returned and nothing failed (also after [`cancel()`]); 1 for a worker's panic or
 //!   `Err`, or N with `#[supervised(exit_code = N)]` on the innermost function it
 //!   passed through that has one (a plain helper's `Err` passed up with `?`, or its
 //!   panic, through a worker with `exit_code = 78` is 78; a worker that wraps an inner
-//!   one's error has a failure and a status of its own); 8 for a stall, whatever the
-//!   worker's `exit_code`; 9
-//!   for a [`cancel()`] whose body had not returned when its grace period ended;
-//!   128 + n for signal n. The first failure decides, as it decides the report.
+//!   one's error has a failure and a status of its own; see the README for how an
+//!   `Err` is followed up); 8 for a stall, whatever the worker's `exit_code`; 9 for a
+//!   [`cancel()`] whose body had not returned when its grace period ended; 128 + n
+//!   for signal n. The first failure decides, as it decides the report.
 //!   `exit_code` is checked at compile time: 1 to 254, and not one that means
 //!   something else already (fate's 8 and 9, a shell's 126, 127 and 129 to 192,
 //!   systemd's 200 to 244, 255).

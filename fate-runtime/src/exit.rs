@@ -143,7 +143,11 @@ pub fn run_main<R: MainOutput>(options: MainOptions, body: impl FnOnce() -> R) -
     };
     let body_end = match &value {
         Ok(value) if value.is_success() => BodyEnd::Succeeded,
-        _ => BodyEnd::Failed,
+        Ok(_) => {
+            root.body_returned_failure();
+            BodyEnd::Failed
+        }
+        Err(_) => BodyEnd::Failed,
     };
     root.body_finished();
     root.settle(body_end);

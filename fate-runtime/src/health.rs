@@ -31,10 +31,17 @@ fn recount(stalls: &[Stall]) {
     STALLED.store(stalls.len(), Ordering::Release);
 }
 
-/// The watch `id`, of a worker of the root `root`, reported it stalled, with `summary`.
-pub(crate) fn mark_stalled(root: u64, id: usize, summary: String) {
+/// The watch `id`, of a worker of the root `root`, reported it stalled, with `summary`;
+/// only if `root_goes_on()`, asked under the lock that [`clear_root`] takes, so that a
+/// root ending meanwhile leaves no stall behind.
+pub(crate) fn mark_stalled(
+    root: u64,
+    id: usize,
+    summary: String,
+    root_goes_on: impl FnOnce() -> bool,
+) {
     let mut stalls = stalls();
-    if !stalls.iter().any(|stall| stall.id == id) {
+    if !stalls.iter().any(|stall| stall.id == id) && root_goes_on() {
         stalls.push(Stall { id, root, summary });
         recount(&stalls);
     }
@@ -88,10 +95,11 @@ mod tests {
     #[test]
     fn a_stall_is_seen_until_cleared_or_its_root_ends() {
         assert_eq!(first_stalled(), None);
-        mark_stalled(7, 1, "worker `a` stalled".into());
-        mark_stalled(7, 2, "worker `b` stalled".into());
-        mark_stalled(7, 1, "worker `a` stalled again".into());
-        mark_stalled(8, 3, "worker `c` stalled".into());
+        mark_stalled(7, 1, "worker `a` stalled".into(), || true);
+        mark_stalled(7, 2, "worker `b` stalled".into(), || true);
+        mark_stalled(7, 1, "worker `a` stalled again".into(), || true);
+        mark_stalled(8, 3, "worker `c` stalled".into(), || true);
+        mark_stalled(9, 4, "worker `d` stalled".into(), || false);
         assert_eq!(first_stalled().as_deref(), Some("worker `a` stalled"));
         assert_eq!(stalled_in(8), ["worker `c` stalled"]);
         clear(1);

@@ -156,6 +156,9 @@ struct State {
     decided_status: Option<u8>,
     /// `fate::cancel()` or a signal asked the root to stop (not a failure).
     stop_asked: bool,
+    /// The body returned a failure of its own (an `Err`, a failing `ExitCode`): that is
+    /// what ends the root, a signal or not.
+    body_failed: bool,
 }
 
 /// A signal that stops a root: its number and its name.
@@ -283,6 +286,7 @@ impl Root {
                 interrupted: None,
                 decided_status: None,
                 stop_asked: false,
+                body_failed: false,
             }),
             changed: Condvar::new(),
             clock: Clock::new(),
@@ -704,7 +708,9 @@ impl Root {
                     not_critical,
                 ))
             }
-            // Stopped by a signal, and nothing failed: the report says so.
+            // Stopped by a signal, and nothing failed (not even the body, whose own
+            // error `main` returns): the report says so.
+            None if state.body_failed => None,
             None => state.interrupted.map(|signal| {
                 let body = match self.kind {
                     RootKind::Main { .. } => "main",
@@ -784,6 +790,12 @@ impl Root {
     #[cfg(all(feature = "signals", unix))]
     pub(crate) fn decided_status(&self) -> Option<u8> {
         lock(&self.state).decided_status
+    }
+
+    /// `main`'s body returned a failure of its own (an `Err`, a failing `ExitCode`):
+    /// `main` returns it, a signal or not.
+    pub(crate) fn body_returned_failure(&self) {
+        lock(&self.state).body_failed = true;
     }
 
     #[cfg(all(feature = "signals", unix))]

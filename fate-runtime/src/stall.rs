@@ -250,7 +250,9 @@ fn check(
         ),
     };
     let failure = stalled(watched, message, location, thread.clone());
-    health::mark_stalled(root.id(), watch.id(), failure.summary_line());
+    health::mark_stalled(root.id(), watch.id(), failure.summary_line(), || {
+        root.is_collecting()
+    });
     watch.stalled.store(true, Ordering::Release);
     worker::handle(&root, watched.criticality, failure);
     if watched.criticality == Criticality::NotCritical {
@@ -297,7 +299,9 @@ pub(crate) fn blocked_poll(root: &Root, watched: Watched, thread: Option<String>
         DisplayDuration(watched.budget)
     );
     let failure = stalled(watched, message, watched.site, thread);
-    health::mark_stalled(root.id(), id, failure.summary_line());
+    health::mark_stalled(root.id(), id, failure.summary_line(), || {
+        root.is_collecting()
+    });
     worker::handle(root, watched.criticality, failure);
 }
 

@@ -10,7 +10,8 @@ use crate::stall;
 /// A snapshot of the current root's workers, made by [`status()`].
 ///
 /// The workers with `stall = ".."` (the long-running ones, whose liveness a probe asks
-/// about) are listed, each with its heartbeats; the others are counted. `Debug`, and
+/// about) are listed, each with its heartbeats, those of the scopes running inside the
+/// root included; the others are counted. `Debug`, and
 /// with the feature `serde`, `Serialize` (durations as seconds).
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -115,8 +116,16 @@ pub fn status() -> Status {
     let Some(root) = context::current_root() else {
         return Status::default();
     };
-    let workers = stall::snapshot(root.id())
-        .into_iter()
+    // The root and the roots nested in it (scopes), as the watchdog sees them all.
+    let mut roots = vec![root.clone()];
+    let mut next = 0;
+    while let Some(nested) = roots.get(next).map(|root| root.children()) {
+        roots.extend(nested);
+        next += 1;
+    }
+    let workers = roots
+        .iter()
+        .flat_map(|root| stall::snapshot(root.id()))
         .map(|watched| WorkerStatus {
             name: watched.name.to_string(),
             thread: watched.thread,
@@ -134,6 +143,9 @@ pub fn status() -> Status {
         calls: root.running(),
         cancelled: root.is_cancelled(),
         failed: root.has_failed(),
-        stalls: health::stalled_in(root.id()),
+        stalls: roots
+            .iter()
+            .flat_map(|root| health::stalled_in(root.id()))
+            .collect(),
     }
 }

@@ -71,50 +71,72 @@ mod enabled {
     /// and `STOPPING=1` travels with it.
     const STATUS_LIMIT: usize = 1024;
 
-    /// Sends `states` in one datagram, as `sd-notify` formats them, but without ever
-    /// blocking (a manager that does not read must not stop fate's timer or its exit:
-    /// the datagram is dropped) and to an abstract socket (`@name`) too. A manager that
-    /// went away is no reason to fail.
-    fn notify(states: &[NotifyState<'_>]) {
+    /// `NOTIFY_SOCKET`, read once (a program may unset it afterwards, so that its
+    /// children do not inherit it).
+    fn socket_path() -> Option<&'static std::ffi::OsStr> {
+        static PATH: once_cell::sync::OnceCell<Option<std::ffi::OsString>> =
+            once_cell::sync::OnceCell::new();
+        PATH.get_or_init(|| std::env::var_os("NOTIFY_SOCKET"))
+            .as_deref()
+    }
+
+    /// How long a ping may wait for room in the manager's queue: the next one comes.
+    const PING_PATIENCE: Duration = Duration::from_millis(5);
+    /// How long any other notification may (readiness, a stall, the stop).
+    const PATIENCE: Duration = Duration::from_millis(100);
+
+    /// Sends `states` in one datagram, as `sd-notify` formats them, waiting at most
+    /// `patience` for room (a manager that does not read must not stop fate's timer or
+    /// its exit: the datagram is then dropped), to an abstract socket (`@name`) too.
+    /// Whether it was sent; a manager that went away is no reason to fail.
+    fn notify_within(patience: Duration, states: &[NotifyState<'_>]) -> bool {
         use std::fmt::Write;
         use std::os::unix::ffi::OsStrExt;
         use std::os::unix::net::UnixDatagram;
 
-        let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
-            return;
+        let Some(path) = socket_path() else {
+            return false;
         };
         let mut message = String::new();
         for state in states {
             let _ = writeln!(message, "{state}");
         }
         let Ok(socket) = UnixDatagram::unbound() else {
-            return;
+            return false;
         };
-        if socket.set_nonblocking(true).is_err() {
-            return;
+        if socket.set_write_timeout(Some(patience)).is_err() {
+            return false;
         }
         match path.as_bytes().strip_prefix(b"@") {
             Some(name) => send_abstract(&socket, name, message.as_bytes()),
-            None => {
-                let _ = socket.send_to(message.as_bytes(), &path);
-            }
+            None => socket.send_to(message.as_bytes(), path).is_ok(),
         }
     }
 
+    fn notify(states: &[NotifyState<'_>]) -> bool {
+        notify_within(PATIENCE, states)
+    }
+
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn send_abstract(socket: &std::os::unix::net::UnixDatagram, name: &[u8], message: &[u8]) {
+    fn send_abstract(
+        socket: &std::os::unix::net::UnixDatagram,
+        name: &[u8],
+        message: &[u8],
+    ) -> bool {
         #[cfg(target_os = "android")]
         use std::os::android::net::SocketAddrExt;
         #[cfg(target_os = "linux")]
         use std::os::linux::net::SocketAddrExt;
-        if let Ok(address) = std::os::unix::net::SocketAddr::from_abstract_name(name) {
-            let _ = socket.send_to_addr(message, &address);
-        }
+        std::os::unix::net::SocketAddr::from_abstract_name(name)
+            .and_then(|address| socket.send_to_addr(message, &address))
+            .is_ok()
     }
 
     /// Abstract sockets are Linux's alone.
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn send_abstract(_: &std::os::unix::net::UnixDatagram, _: &[u8], _: &[u8]) {}
+    fn send_abstract(_: &std::os::unix::net::UnixDatagram, _: &[u8], _: &[u8]) -> bool {
+        false
+    }
 
     /// `text` as one `STATUS=` line: control characters (a newline would start another
     /// assignment) made spaces, cut at [`STATUS_LIMIT`] bytes.
@@ -135,7 +157,7 @@ mod enabled {
     }
 
     fn enabled() -> bool {
-        std::env::var_os("NOTIFY_SOCKET").is_some()
+        socket_path().is_some()
     }
 
     /// `main`'s body starts.
@@ -161,8 +183,20 @@ mod enabled {
             .compare_exchange(STARTING, READY, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            notify(&[NotifyState::Ready]);
+            say_ready(0);
         }
+    }
+
+    /// `READY=1`, tried again on the timer (every 100 ms, for 10 s) while the manager's
+    /// queue has no room: systemd waits for it to count the service as started.
+    fn say_ready(tries: u32) {
+        if notify(&[NotifyState::Ready]) || tries >= 100 {
+            return;
+        }
+        let _ = timer::run_at(
+            Instant::now() + PATIENCE,
+            Box::new(move || say_ready(tries + 1)),
+        );
     }
 
     /// The next ping, `period` after the last.
@@ -177,16 +211,20 @@ mod enabled {
         let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
         match health::first_stalled() {
             None => {
-                if said.take().is_some() {
+                if said.is_some() {
                     // The stall is over: the status line no longer names it.
-                    notify(&[NotifyState::Watchdog, NotifyState::Status("running")]);
+                    if notify(&[NotifyState::Watchdog, NotifyState::Status("running")]) {
+                        *said = None;
+                    }
                 } else {
-                    notify(&[NotifyState::Watchdog]);
+                    let _ = notify_within(PING_PATIENCE, &[NotifyState::Watchdog]);
                 }
             }
             Some(stall) => {
-                if said.as_deref() != Some(stall.as_str()) {
-                    notify(&[NotifyState::Status(&status_text(&stall))]);
+                // Said once: when it went through.
+                if said.as_deref() != Some(stall.as_str())
+                    && notify(&[NotifyState::Status(&status_text(&stall))])
+                {
                     *said = Some(stall);
                 }
             }
@@ -201,7 +239,7 @@ mod enabled {
     /// outcome: `STOPPING=1` each time (systemd takes it once), with the line.
     pub(crate) fn stopping(why: &str) {
         if STAGE.swap(STOPPING, Ordering::AcqRel) > OFF {
-            notify(&[
+            let _ = notify(&[
                 NotifyState::Stopping,
                 NotifyState::Status(&status_text(why)),
             ]);

@@ -183,3 +183,15 @@ fn a_signal_between_supervisors_is_never_lost() {
     }
     assert_eq!(lost, 0, "{lost} of {rounds} signals lost");
 }
+
+/// A `main` whose body returns its own `Err` while the program stops on a signal: that
+/// error is printed (as Rust prints it) and is the status (1), not the interruption.
+#[test]
+fn mains_own_error_while_stopping_is_what_it_ends_with() {
+    run(env!("CARGO_BIN_EXE_signals_result"))
+        .signals_after("ready", &[(Duration::ZERO, "TERM")])
+        .output()
+        .assert_code(1)
+        .assert_stderr_has("Error: \"could not flush the journal\"\n")
+        .assert_stderr_lacks("Error: interrupted");
+}

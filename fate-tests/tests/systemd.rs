@@ -295,9 +295,14 @@ fn a_long_failure_is_cut_in_the_status_line() {
 }
 
 /// `fate::status()` agrees with the watchdog: a blocked poll (`max_poll`, not critical)
-/// makes it unhealthy while it blocks.
+/// makes it unhealthy while it blocks; so does a stall in a scope nested in the root.
 #[test]
-fn status_counts_blocked_polls() {
+fn status_counts_blocked_polls_and_the_stalls_of_nested_scopes() {
+    run(env!("CARGO_BIN_EXE_status"))
+        .arg("scope_stall")
+        .output()
+        .assert_code(0)
+        .assert_stdout("during: healthy false, stalls 1\nafter: healthy true, stalls 0\n");
     run(env!("CARGO_BIN_EXE_status"))
         .arg("blocked_poll")
         .output()
@@ -321,4 +326,42 @@ fn a_stall_a_supervisor_returned_no_longer_stops_the_pings() {
         .filter(|&at| at > returned + Duration::from_millis(20))
         .count();
     assert!(pings_after >= 3, "no pings after the return: {notified:?}");
+}
+
+/// A manager whose queue is full when the program starts, and that reads 300 ms later:
+/// READY=1 still arrives (it is tried again), and so does STOPPING=1.
+#[test]
+fn ready_is_said_again_until_the_manager_has_room() {
+    let path = scratch_file("notify-full");
+    let _ = std::fs::remove_file(&path);
+    let socket = UnixDatagram::bind(&path).expect("bind");
+    let filler = UnixDatagram::unbound().expect("a socket");
+    filler.set_nonblocking(true).expect("non-blocking");
+    let mut queued = 0;
+    while filler.send_to(b"FILLER=1\n", &path).is_ok() {
+        queued += 1;
+        assert!(queued < 100_000, "the queue never fills");
+    }
+    let reader = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(300));
+        socket
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .expect("a read timeout");
+        let mut lines = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = socket.recv(&mut buffer) {
+            let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
+            lines.extend(text.lines().map(str::to_owned));
+        }
+        lines
+    });
+    run(env!("CARGO_BIN_EXE_systemd"))
+        .arg("ok")
+        .env("NOTIFY_SOCKET", path.to_str().unwrap())
+        .output()
+        .assert_code(0);
+    let lines = reader.join().expect("the reader");
+    let _ = std::fs::remove_file(&path);
+    assert!(lines.iter().any(|l| l == "READY=1"), "{lines:?}");
+    assert!(lines.iter().any(|l| l == "STOPPING=1"), "{lines:?}");
 }
