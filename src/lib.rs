@@ -520,8 +520,9 @@
 //! - **[`status()`]**: the watched workers (`stall = ".."`) of the current root, each
 //!   with its thread, how long it has run, its heartbeats and where the last one was,
 //!   how long it has been silent, its restarts, and whether it is stalled, and the
-//!   stalls going on (blocked polls included); [`Status::is_healthy`] is what a
-//!   liveness probe answers, and what feeds the watchdog.
+//!   stalls going on (blocked polls included), those of the scopes running in it too;
+//!   [`Status::is_healthy`] is what a liveness probe answers. (systemd's watchdog
+//!   covers every root of the process.)
 //!   `fate-examples/examples/healthz.rs` serves it with axum.
 //!
 //! The README's "Deployment" section has a systemd unit and a Kubernetes manifest that
