@@ -277,7 +277,9 @@ struct Context {
     held: ManuallyDrop<RefCell<Vec<Held>>>,
     /// Whether `held` is not empty: the hot path reads this, not the `RefCell`.
     holds: Cell<bool>,
-    passed_up: ManuallyDrop<RefCell<Option<PassedUp>>>,
+    /// The `Err`s enclosed calls returned to their enclosers, newest last (a few: a
+    /// record lives until its encloser returns, or is pushed out).
+    passed_up: ManuallyDrop<RefCell<Vec<PassedUp>>>,
     formatting: Cell<Formatting>,
     /// The heartbeats of the innermost worker with `stall = ".."` running here.
     beats: ManuallyDrop<RefCell<Option<Arc<Beats>>>>,
@@ -301,7 +303,7 @@ thread_local! {
             futures_made: Cell::new(0),
             held: ManuallyDrop::new(RefCell::new(Vec::new())),
             holds: Cell::new(false),
-            passed_up: ManuallyDrop::new(RefCell::new(None)),
+            passed_up: ManuallyDrop::new(RefCell::new(Vec::new())),
             formatting: Cell::new(Formatting::Nothing),
             beats: ManuallyDrop::new(RefCell::new(None)),
             handled: Cell::new(0),
@@ -348,7 +350,7 @@ impl Context {
             counter.retire();
         }
         if let Ok(mut passed_up) = self.passed_up.try_borrow_mut() {
-            passed_up.take();
+            std::mem::take(&mut *passed_up);
         }
         if let Ok(mut beats) = self.beats.try_borrow_mut() {
             beats.take();
@@ -965,24 +967,65 @@ pub(crate) fn release_all() {
     }
 }
 
-/// Keeps `passed_up` for its encloser, replacing whatever an earlier call kept.
+/// How many `Err`s a thread keeps for their enclosers: beyond that the oldest goes
+/// (an encloser that returns it then is named itself).
+const PASSED_UP_KEPT: usize = 16;
+
+/// Keeps `passed_up` for its encloser, with those kept for other calls (or earlier
+/// ones of the same encloser, handled since, perhaps).
 pub(crate) fn pass_up(passed_up: PassedUp) {
     clean_up_at_exit();
-    let _ = CONTEXT.try_with(|cx| *cx.passed_up.borrow_mut() = Some(passed_up));
+    let _ = CONTEXT.try_with(|cx| {
+        let mut kept = cx.passed_up.borrow_mut();
+        if kept.len() == PASSED_UP_KEPT {
+            kept.remove(0);
+        }
+        kept.push(passed_up);
+    });
 }
 
-/// The `Err` an enclosed call passed up to the frame owned by `owner`, if any.
-pub(crate) fn take_passed_up(owner: u64) -> Option<PassedUp> {
+/// The `Err` an enclosed call passed up to the frame owned by `owner` that is
+/// `returned` (the newest such), if any; the frame is returning, so every record kept
+/// for it goes.
+pub(crate) fn take_passed_up(owner: u64, returned: &ErrorText) -> Option<PassedUp> {
     CONTEXT
         .try_with(|cx| {
-            let mut passed_up = cx.passed_up.borrow_mut();
-            match &*passed_up {
-                Some(kept) if kept.encloser == owner => passed_up.take(),
-                _ => None,
-            }
+            let mut kept = cx.passed_up.borrow_mut();
+            let found = kept
+                .iter()
+                .rposition(|up| up.encloser == owner && up.returned == *returned)
+                .map(|at| kept.remove(at));
+            kept.retain(|up| up.encloser != owner);
+            found
         })
         .ok()
         .flatten()
+}
+
+/// The records kept for the future `owner`, which a poll just ended: they go with the
+/// future (its next poll may run on another thread), into `into`.
+#[inline]
+pub(crate) fn keep_passed_up(owner: u64, into: &mut Vec<PassedUp>) {
+    let _ = CONTEXT.try_with(|cx| {
+        let mut kept = cx.passed_up.borrow_mut();
+        let mut at = 0;
+        while at < kept.len() {
+            if kept[at].encloser == owner {
+                into.push(kept.remove(at));
+            } else {
+                at += 1;
+            }
+        }
+    });
+}
+
+/// Gives the records a future took along back to the thread that polls it now.
+#[inline]
+pub(crate) fn give_back_passed_up(from: &mut Vec<PassedUp>) {
+    if from.is_empty() {
+        return;
+    }
+    let _ = CONTEXT.try_with(|cx| cx.passed_up.borrow_mut().append(from));
 }
 
 /// Runs `f` while the thread formats `what` on fate's behalf (see [`Formatting`]).

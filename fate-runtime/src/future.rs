@@ -54,6 +54,7 @@ pub(crate) fn supervise<F: Future>(
             criticality,
             owner,
             entered: false,
+            passed_up: Vec::new(),
         };
         let output = poll_fn(|cx| call.poll(cx)).await;
         if let Some(error) = inspect(&output) {
@@ -76,6 +77,9 @@ struct SupervisedFuture<'a, F: Future> {
     owner: u64,
     /// Counted as running (from its first poll).
     entered: bool,
+    /// The `Err`s its awaited supervised calls and futures returned to it, kept
+    /// between polls: its next poll, or its output, may be on another thread.
+    passed_up: Vec<context::PassedUp>,
 }
 
 impl<F: Future> SupervisedFuture<'_, F> {
@@ -95,6 +99,17 @@ impl<F: Future> SupervisedFuture<'_, F> {
             }
         }
         let poll = context::enter_poll(self.name, owner, &mut self.counter);
+        context::give_back_passed_up(&mut self.passed_up);
+        let polled = self.poll_in_frame(cx, poll);
+        context::keep_passed_up(owner, &mut self.passed_up);
+        polled
+    }
+
+    fn poll_in_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Option<context::PollEntered>,
+    ) -> Poll<F::Output> {
         if self.future.is_none() {
             if let Some(poll) = poll {
                 context::leave_poll(poll, &mut self.counter, Leaving::Normally);
@@ -171,7 +186,8 @@ impl<F: Future> SupervisedFuture<'_, F> {
     /// The future completed with `Err(error)`.
     #[cold]
     #[inline(never)]
-    fn returned_err(&self, error: ErrorRef<'_>) {
+    fn returned_err(&mut self, error: ErrorRef<'_>) {
+        context::give_back_passed_up(&mut self.passed_up);
         let Some(counter) = &self.counter else {
             return;
         };

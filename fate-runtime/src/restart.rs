@@ -280,10 +280,10 @@ async fn wait_or_cancelled(backoff: Duration) -> bool {
 /// pass-up comes back too, to give back if the failure is handed on.
 fn returned_failure(frame: &Frame, error: ErrorRef<'_>) -> (Failure, Option<PassedUp>) {
     let returned = context::formatting(Formatting::ErrorOf(frame.name), || error.to_returned());
-    let passed_up = context::take_passed_up(frame.owner);
+    let passed_up = context::take_passed_up(frame.owner, &returned);
     let worker = match &passed_up {
-        Some(inner) if inner.returned == returned => inner.worker,
-        _ => frame.name,
+        Some(inner) => inner.worker,
+        None => frame.name,
     };
     (returned.to_failure(worker, next_seq()), passed_up)
 }

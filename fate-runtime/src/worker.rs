@@ -7,9 +7,10 @@
 //! - a panic unwinding out of an enclosed call goes on unwinding into its encloser,
 //!   carrying the capture the hook made where it started; out of an outermost call,
 //!   it is reported to the root, and then resumed;
-//! - an `Err` an enclosed call returns is kept for its encloser: returned unchanged
-//!   by it, it is one failure, named after the innermost call; wrapped or handled,
-//!   it is the encloser's business. An outermost call's `Err` is reported, and
+//! - an `Err` an enclosed call returns is kept for its encloser (a few per thread,
+//!   and in a supervised future between its polls): returned unchanged by it, it is
+//!   one failure, named after the innermost call; wrapped or handled, it is the
+//!   encloser's business. An outermost call's `Err` is reported, and
 //!   returned unchanged.
 //!
 //! fate observes; it never changes what a function returns or how it unwinds.
@@ -139,8 +140,8 @@ pub(crate) fn report_returned(
     }
     // An `Err` an inner call passed up unchanged is that call's failure, with the
     // innermost `exit_code` of the calls that returned it.
-    let (worker, seq, exit_code) = match context::take_passed_up(owner) {
-        Some(inner) if inner.returned == returned => (
+    let (worker, seq, exit_code) = match context::take_passed_up(owner, &returned) {
+        Some(inner) => (
             inner.worker,
             inner.seq,
             inner.exit_code.or(name.exit_code()),

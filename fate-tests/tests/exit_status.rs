@@ -102,6 +102,27 @@ fn the_innermost_exit_code_a_failure_passed_through_is_its_status() {
     );
 }
 
+/// An `Err` is followed up to the call that returns it, whatever else happened in
+/// between: another call's `Err`, handled; polls on other threads of a multi-thread
+/// runtime, busy with other tasks' supervised calls (run 10 times).
+#[test]
+fn an_err_passed_up_keeps_its_status_across_handled_errors_and_polls() {
+    ends_with_report(
+        EXIT_STATUS,
+        "handled_between",
+        78,
+        "Error: worker `load_config` failed: the port is not a number",
+    );
+    for _ in 0..10 {
+        ends_with_report(
+            EXIT_STATUS,
+            "async_later_poll",
+            78,
+            "Error: worker `load_config_async` failed: the port is not a number",
+        );
+    }
+}
+
 /// The first failure decides the status, as it decides the report.
 #[test]
 fn the_first_failure_decides_the_status() {

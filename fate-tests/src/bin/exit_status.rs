@@ -77,6 +77,38 @@ fn outer_wraps() -> Result<u32, String> {
     load_config().map_err(|e| format!("cannot start: {e}"))
 }
 
+/// Keeps the configuration's `Err`, handles another call's, then returns the first.
+#[fate::supervised]
+fn handles_one_returns_the_other() -> Result<u32, String> {
+    let config = load_config();
+    let _ = read_file(); // handled: a file that may be missing
+    config
+}
+
+#[fate::supervised(exit_code = 78)]
+async fn load_config_async() -> Result<u32, String> {
+    tokio::task::yield_now().await;
+    Err("the port is not a number".to_owned())
+}
+
+/// Calls a helper that fails, and handles it, forever.
+#[fate::supervised]
+async fn busy() {
+    loop {
+        let _ = read_file();
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Returns the inner `Err` in a later poll, perhaps on another thread.
+#[fate::supervised]
+async fn returns_it_later() -> Result<u32, String> {
+    let config = load_config_async().await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    tokio::task::yield_now().await;
+    config
+}
+
 /// `exit_code` on an inner call: the `Err` passed up with `?` is the inner call's
 /// failure, and so is its status.
 #[fate::supervised]
@@ -130,6 +162,23 @@ fn main() {
         }
         "outer_wraps" => {
             std::thread::spawn(outer_wraps);
+            block_forever()
+        }
+        "handled_between" => {
+            std::thread::spawn(handles_one_returns_the_other);
+            block_forever()
+        }
+        "async_later_poll" => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(4)
+                .enable_time()
+                .build()
+                .expect("a runtime");
+            // Other tasks keep the threads busy with supervised calls of their own.
+            for _ in 0..8 {
+                runtime.spawn(busy());
+            }
+            runtime.spawn(returns_it_later());
             block_forever()
         }
         "coded_second" => {
