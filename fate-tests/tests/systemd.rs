@@ -99,8 +99,8 @@ fn systemd(scenario: &str) -> (Output, Notified) {
     )
 }
 
-/// READY=1 first, a ping about every 100 ms (half of WATCHDOG_USEC) while the body
-/// runs, then STOPPING=1 with the outcome.
+/// READY=1 first, a ping about every 100 ms (half of WATCHDOG_USEC: each gap 40 to
+/// 300 ms, 80 to 130 on average) while the body runs, then STOPPING=1 with the outcome.
 #[test]
 fn a_service_is_ready_then_pings_then_says_it_stops() {
     let (output, notified) = systemd("ok");
@@ -112,13 +112,18 @@ fn a_service_is_ready_then_pings_then_says_it_stops() {
     );
     let pings = times_of(&notified, "WATCHDOG=1");
     assert!(pings.len() >= 4, "too few pings in 700 ms: {notified:?}");
-    for pair in pings.windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(
-            gap >= Duration::from_millis(60) && gap <= Duration::from_millis(180),
-            "pings {gap:?} apart, not about 100 ms: {notified:?}"
-        );
-    }
+    // About 100 ms apart; one late ping on a loaded machine is no failure, a drift is.
+    let gaps: Vec<Duration> = pings.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    assert!(
+        gaps.iter()
+            .all(|gap| *gap >= Duration::from_millis(40) && *gap <= Duration::from_millis(300)),
+        "pings not about 100 ms apart: {gaps:?}"
+    );
+    let mean = gaps.iter().sum::<Duration>() / gaps.len() as u32;
+    assert!(
+        mean >= Duration::from_millis(80) && mean <= Duration::from_millis(130),
+        "pings {mean:?} apart on average, not 100 ms: {gaps:?}"
+    );
     let tail: Vec<&str> = notified
         .iter()
         .rev()
@@ -342,24 +347,36 @@ fn ready_is_said_again_until_the_manager_has_room() {
         queued += 1;
         assert!(queued < 100_000, "the queue never fills");
     }
-    let reader = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(300));
-        socket
-            .set_read_timeout(Some(Duration::from_millis(500)))
-            .expect("a read timeout");
-        let mut lines = Vec::new();
-        let mut buffer = [0u8; 4096];
-        while let Ok(n) = socket.recv(&mut buffer) {
-            let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
-            lines.extend(text.lines().map(str::to_owned));
-        }
-        lines
-    });
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let done = done.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            socket
+                .set_read_timeout(Some(Duration::from_millis(20)))
+                .expect("a read timeout");
+            let mut lines = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Until the program has ended and nothing more comes.
+            loop {
+                match socket.recv(&mut buffer) {
+                    Ok(n) => {
+                        let text = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                        lines.extend(text.lines().map(str::to_owned));
+                    }
+                    Err(_) if done.load(std::sync::atomic::Ordering::Acquire) => break,
+                    Err(_) => {}
+                }
+            }
+            lines
+        })
+    };
     run(env!("CARGO_BIN_EXE_systemd"))
         .arg("ok")
         .env("NOTIFY_SOCKET", path.to_str().unwrap())
         .output()
         .assert_code(0);
+    done.store(true, std::sync::atomic::Ordering::Release);
     let lines = reader.join().expect("the reader");
     let _ = std::fs::remove_file(&path);
     assert!(lines.iter().any(|l| l == "READY=1"), "{lines:?}");
