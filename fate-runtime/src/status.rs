@@ -149,3 +149,15 @@ pub fn status() -> Status {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_no_root_the_status_is_empty_and_healthy() {
+        let status = status();
+        assert_eq!(status, Status::default());
+        assert!(status.is_healthy());
+    }
+}

@@ -382,3 +382,13 @@ fn ready_is_said_again_until_the_manager_has_room() {
     assert!(lines.iter().any(|l| l == "READY=1"), "{lines:?}");
     assert!(lines.iter().any(|l| l == "STOPPING=1"), "{lines:?}");
 }
+
+/// `NOTIFY_SOCKET` is read once, at the start: a program that unsets it afterwards (so
+/// that its children do not inherit it) still pings and says it stops.
+#[test]
+fn a_program_that_unsets_the_socket_still_notifies() {
+    let (output, notified) = systemd("unsets_the_socket");
+    output.assert_code(0);
+    assert!(times_of(&notified, "WATCHDOG=1").len() >= 2, "{notified:?}");
+    assert_eq!(times_of(&notified, "STOPPING=1").len(), 1, "{notified:?}");
+}

@@ -58,6 +58,11 @@ fn fails() -> Result<(), String> {
 fn main() {
     match scenario().as_str() {
         "ok" => std::thread::sleep(Duration::from_millis(700)),
+        // The program hides the socket from its children: fate read it at the start.
+        "unsets_the_socket" => {
+            std::env::remove_var("NOTIFY_SOCKET");
+            std::thread::sleep(Duration::from_millis(400));
+        }
         "stall" => {
             std::thread::spawn(gets_stuck);
             std::thread::sleep(Duration::from_millis(1500));
