@@ -44,11 +44,13 @@ const STOPPING: [Signal; 2] = [
 /// How many roots listen now; the fallback acts only while none does.
 static LISTENING: Mutex<usize> = Mutex::new(0);
 
-/// The fallback's switch: `true` while no root listens.
+/// The fallback's switch: `true` while no root listens (at first too: between the
+/// fallback's registration, which replaces the system's default action, and the first
+/// listener's, the fallback is that default).
 fn idle() -> &'static std::sync::Arc<AtomicBool> {
     static IDLE: OnceCell<std::sync::Arc<AtomicBool>> = OnceCell::new();
     IDLE.get_or_init(|| {
-        let idle = std::sync::Arc::new(AtomicBool::new(false));
+        let idle = std::sync::Arc::new(AtomicBool::new(true));
         for signal in STOPPING {
             // Registered before the first listener's handlers, for good.
             let _ = signal_hook::flag::register_conditional_default(signal.number, idle.clone());
