@@ -45,7 +45,7 @@ pub(crate) use disabled::{start, stopping};
 
 #[cfg(all(feature = "systemd", unix))]
 mod enabled {
-    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+    use std::sync::atomic::{AtomicU8, Ordering};
     use std::sync::Mutex;
     use std::time::{Duration, Instant};
 
@@ -65,7 +65,6 @@ mod enabled {
 
     /// The stall named in the last `STATUS=` line, so that it is said once.
     static SAID: Mutex<Option<String>> = Mutex::new(None);
-    static WATCHING: AtomicBool = AtomicBool::new(false);
 
     /// The longest `STATUS=` text sent: systemd ignores a whole datagram over 4 KiB,
     /// and `STOPPING=1` travels with it.
@@ -156,22 +155,20 @@ mod enabled {
         line
     }
 
-    fn enabled() -> bool {
-        socket_path().is_some()
-    }
-
-    /// `main`'s body starts.
+    /// `main`'s body starts: once in the process.
     pub(crate) fn start(readiness: Readiness) {
-        if !enabled() || STAGE.load(Ordering::Acquire) != OFF {
+        if socket_path().is_none()
+            || STAGE
+                .compare_exchange(OFF, STARTING, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
             return;
         }
-        STAGE.store(STARTING, Ordering::Release);
         if readiness == Readiness::AtStart {
             ready();
         }
         let mut usec = 0;
-        let watchdog = sd_notify::watchdog_enabled(false, &mut usec) && usec > 0;
-        if watchdog && !WATCHING.swap(true, Ordering::AcqRel) {
+        if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
             // At least a millisecond: a tiny WATCHDOG_USEC must not make the timer spin.
             let period = Duration::from_micros(usec / 2).max(Duration::from_millis(1));
             arm(Instant::now() + period, period);
@@ -238,13 +235,16 @@ mod enabled {
     /// The root begins to stop, for `why`, or the process ends, with `why` as its
     /// outcome: `STOPPING=1` each time (systemd takes it once), with the line.
     pub(crate) fn stopping(why: &str) {
-        if STAGE.swap(STOPPING, Ordering::AcqRel) > OFF {
+        let started = STAGE
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |stage| {
+                (stage != OFF).then_some(STOPPING)
+            })
+            .is_ok();
+        if started {
             let _ = notify(&[
                 NotifyState::Stopping,
                 NotifyState::Status(&status_text(why)),
             ]);
-        } else {
-            STAGE.store(OFF, Ordering::Release);
         }
     }
 }
