@@ -37,22 +37,39 @@ fn render(root: &Root, error: Error) -> String {
     }
 }
 
+/// Whether the process waits for the failure hooks' calls before it ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HookCalls {
+    /// Within what is left of the grace period (see [`before_exit`]).
+    Awaited,
+    /// Not at all: a second signal asked for the end now.
+    #[cfg(all(feature = "signals", unix))]
+    Skipped,
+}
+
 /// Prints the report of `root`'s failure and ends the process with the report's
-/// status ([`Error::exit_code`]). The caller holds the gate.
-fn end_process(root: &Root, error: Error, gate: stderr::Gate) -> ! {
+/// status ([`Error::exit_code`]). The caller holds the gate (if it got it).
+fn end_process(root: &Root, error: Error, gate: Option<stderr::Gate>, hooks: HookCalls) -> ! {
     let status = error.exit_code();
     let summary = error.to_string();
     stderr::write_raw(&render(root, error));
     drop(gate);
     systemd::stopping(&summary);
-    before_exit(root);
+    if hooks == HookCalls::Awaited {
+        before_exit(root);
+    }
     std::process::exit(i32::from(status))
 }
 
 /// Ends the process with the report of a stop whose body was cut off: `main`'s
 /// body had not returned when the grace period of a `fate::cancel()` ended.
 pub(crate) fn end_cut_off(root: &Root) -> ! {
-    end_process(root, root.cut_off("main"), stderr::gate())
+    end_process(
+        root,
+        root.cut_off(),
+        Some(stderr::gate()),
+        HookCalls::Awaited,
+    )
 }
 
 /// The process is about to end: the failure hooks get the calls about the failures so
@@ -72,7 +89,7 @@ pub(crate) fn finish_main(root: &Root) -> Option<()> {
     // below the report, never above it.
     let gate = stderr::gate();
     match root.finish() {
-        Finish::Won(Some(error)) => end_process(root, error, gate),
+        Finish::Won(Some(error)) => end_process(root, error, Some(gate), HookCalls::Awaited),
         Finish::Won(None) => Some(()),
         Finish::Lost => {
             drop(gate);
@@ -87,7 +104,7 @@ pub(crate) fn finish_main(root: &Root) -> Option<()> {
 /// Ends the process for a failure that was decided without a report (the body of
 /// `main` panicked and nothing recorded it).
 pub(crate) fn end_with(root: &Root, error: Error) -> ! {
-    end_process(root, error, stderr::gate())
+    end_process(root, error, Some(stderr::gate()), HookCalls::Awaited)
 }
 
 /// Called by the thread that recorded the first failure of a root that
@@ -128,11 +145,7 @@ pub(crate) fn abort_with(root: &Root, failure: Failure) -> bool {
 pub(crate) fn end_now(root: &Root, signal: crate::root::Signal) -> ! {
     let gate = stderr::gate_within(UNWIND_PATIENCE);
     if let Finish::Won(Some(error)) = root.finish() {
-        let status = error.exit_code();
-        systemd::stopping(&error.to_string());
-        stderr::write_raw(&render(root, error));
-        drop(gate);
-        std::process::exit(i32::from(status))
+        end_process(root, error, gate, HookCalls::Skipped)
     }
     // Decided already, by a thread that is ending the process (printing the report,
     // or waiting for the failure hooks) or returning from `Supervisor::run`: that

@@ -168,6 +168,13 @@ pub(crate) struct Signal {
     pub(crate) name: &'static str,
 }
 
+impl Signal {
+    /// What a report says of it: "interrupted by SIGTERM".
+    fn stopped_the_root(self) -> String {
+        format!("interrupted by {}", self.name)
+    }
+}
+
 /// A failure a worker's restart policy handled.
 #[derive(Debug)]
 struct Restarted {
@@ -182,7 +189,7 @@ struct Restarted {
 
 /// The report of a root a signal stopped, named after its body: status `128 + n`.
 fn interrupted(signal: Signal, body: &'static str) -> Failure {
-    let message = format!("interrupted by {}", signal.name);
+    let message = signal.stopped_the_root();
     Failure {
         exit_code: Some(crate::report::status::signal(signal.number)),
         ..Failure::bare(body, FailureKind::Interrupted, message)
@@ -712,12 +719,8 @@ impl Root {
             // error `main` returns): the report says so.
             None if state.body_failed => None,
             None => state.interrupted.map(|signal| {
-                let body = match self.kind {
-                    RootKind::Main { .. } => "main",
-                    _ => "body",
-                };
                 Error::with_history(
-                    interrupted(signal, body),
+                    interrupted(signal, self.body_name()),
                     Vec::new(),
                     0,
                     Restarts::default(),
@@ -770,17 +773,24 @@ impl Root {
         }
     }
 
-    /// What is left of the grace period, counted from the cancellation; `None` when
-    /// the root has no grace period.
-    /// The report of a stop whose body, `worker`, had not returned when the grace
-    /// period ended (it is cut off).
-    pub(crate) fn cut_off(&self, worker: &'static str) -> Error {
+    /// What a report names the root's body: `main`, or `body` (a `Supervisor`'s, a
+    /// scope's, a test's).
+    fn body_name(&self) -> &'static str {
+        match self.kind {
+            RootKind::Main { .. } => "main",
+            _ => "body",
+        }
+    }
+
+    /// The report of a stop whose body had not returned when the grace period ended
+    /// (it is cut off).
+    pub(crate) fn cut_off(&self) -> Error {
         let message = format!(
             "the root was cancelled, and its body did not return within the grace period ({})",
             DisplayDuration(self.grace)
         );
         Error::new(
-            Failure::bare(worker, FailureKind::Cancelled, message),
+            Failure::bare(self.body_name(), FailureKind::Cancelled, message),
             Vec::new(),
             0,
         )
@@ -798,8 +808,8 @@ impl Root {
         lock(&self.state).body_failed = true;
     }
 
-    #[cfg(all(feature = "signals", unix))]
     /// Whether a signal stopped the root.
+    #[cfg(all(feature = "signals", unix))]
     pub(crate) fn is_interrupted(&self) -> bool {
         lock(&self.state).interrupted.is_some()
     }
@@ -812,11 +822,13 @@ impl Root {
             return first.summary_line();
         }
         match state.interrupted {
-            Some(signal) => format!("interrupted by {}", signal.name),
+            Some(signal) => signal.stopped_the_root(),
             None => "stopping: fate::cancel()".to_owned(),
         }
     }
 
+    /// What is left of the grace period, counted from the cancellation; `None` when
+    /// the root has no grace period.
     pub(crate) fn grace_left(&self) -> Option<Duration> {
         if self.grace.is_zero() {
             return None;
@@ -901,8 +913,8 @@ impl Root {
         state.interrupted = Some(signal);
         let notice = (!self.grace.is_zero() && state.first.is_none()).then(|| {
             format!(
-                "fate: interrupted by {}; stopping, and giving the workers up to {} to finish\n",
-                signal.name,
+                "fate: {}; stopping, and giving the workers up to {} to finish\n",
+                signal.stopped_the_root(),
                 DisplayDuration(self.grace)
             )
         });

@@ -171,7 +171,7 @@ impl Supervisor {
         match outcome {
             Some(Ok(value)) => Ok(value),
             // `fate::cancel()`, and the body did not return within the grace period.
-            None if root.is_cancelled() => Err(root.cut_off("body")),
+            None if root.is_cancelled() => Err(root.cut_off()),
             // A body that panicked was reported as a failure; this is the payload alone.
             Some(Err(capture)) => Err(Error::new(
                 capture.to_failure(WorkerName::Named("body")),
