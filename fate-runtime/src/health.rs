@@ -76,6 +76,11 @@ pub(crate) fn first_stalled() -> Option<String> {
     stalls().first().map(|stall| stall.summary.clone())
 }
 
+/// Whether the watch `id` reported a stall that goes on.
+pub(crate) fn is_stalled(id: usize) -> bool {
+    STALLED.load(Ordering::Acquire) != 0 && stalls().iter().any(|stall| stall.id == id)
+}
+
 /// The summaries of the stalls going on under the root `root`, oldest first.
 pub(crate) fn stalled_in(root: u64) -> Vec<String> {
     if STALLED.load(Ordering::Acquire) == 0 {
@@ -102,6 +107,7 @@ mod tests {
         mark_stalled(9, 4, "worker `d` stalled".into(), || false);
         assert_eq!(first_stalled().as_deref(), Some("worker `a` stalled"));
         assert_eq!(stalled_in(8), ["worker `c` stalled"]);
+        assert!(is_stalled(3) && !is_stalled(4));
         clear(1);
         assert_eq!(first_stalled().as_deref(), Some("worker `b` stalled"));
         clear(2);

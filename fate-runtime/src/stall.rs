@@ -51,8 +51,6 @@ pub(crate) struct Watch {
     /// The count of heartbeats last seen (by the watchdog or `fate::status()`), and
     /// when it was first seen (or the start).
     heard: Mutex<(u64, Instant)>,
-    /// Reported stalled, and silent since.
-    stalled: AtomicBool,
 }
 
 /// Every watch running now, for `fate::status()`.
@@ -96,7 +94,7 @@ pub(crate) fn snapshot(root_id: u64) -> Vec<Snapshot> {
                     .saturating_duration_since(watch.heard(heartbeats, now))
                     .min(running_for),
                 restarts: watch.beats.restarts(),
-                stalled: watch.stalled.load(Ordering::Acquire),
+                stalled: health::is_stalled(watch.id()),
             }
         })
         .collect()
@@ -126,7 +124,6 @@ impl Watch {
             thread: thread.clone(),
             started,
             heard: Mutex::new((0, started)),
-            stalled: AtomicBool::new(false),
         });
         watches().push(watch.clone());
         arm(
@@ -217,7 +214,6 @@ fn check(
     if count != seen || watch.beats.is_waiting() {
         if silence == Silence::Reported {
             health::clear(watch.id());
-            watch.stalled.store(false, Ordering::Release);
         }
         let now = (count, Instant::now());
         watch.heard(count, now.1);
@@ -253,7 +249,6 @@ fn check(
     health::mark_stalled(root.id(), watch.id(), failure.summary_line(), || {
         root.is_collecting()
     });
-    watch.stalled.store(true, Ordering::Release);
     worker::handle(&root, watched.criticality, failure);
     if watched.criticality == Criticality::NotCritical {
         // The root goes on, and so does the watch.
