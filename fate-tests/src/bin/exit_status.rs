@@ -117,57 +117,28 @@ fn serve() -> Result<u32, String> {
     Ok(port)
 }
 
+/// Runs `worker` on a thread of its own while the body blocks forever: its failure
+/// ends the process.
+fn fails_in_a_thread<T: Send + 'static>(worker: impl FnOnce() -> T + Send + 'static) -> ! {
+    std::thread::spawn(worker);
+    block_forever()
+}
+
 #[fate::supervised]
 fn main() {
     match scenario().as_str() {
-        "panic" => {
-            std::thread::spawn(panics);
-            block_forever()
-        }
-        "err" => {
-            std::thread::spawn(fails);
-            block_forever()
-        }
-        "stall" => {
-            std::thread::spawn(stalls);
-            block_forever()
-        }
-        "coded_err" => {
-            std::thread::spawn(load_config);
-            block_forever()
-        }
-        "coded_panic" => {
-            std::thread::spawn(load_config_panics);
-            block_forever()
-        }
-        "coded_stall" => {
-            std::thread::spawn(load_config_stalls);
-            block_forever()
-        }
-        "coded_passed_up" => {
-            std::thread::spawn(serve);
-            block_forever()
-        }
-        "helper_err" => {
-            std::thread::spawn(|| load_through_helpers(false));
-            block_forever()
-        }
-        "helper_panic" => {
-            std::thread::spawn(|| load_through_helpers(true));
-            block_forever()
-        }
-        "inner_through_outer" => {
-            std::thread::spawn(outer_coded);
-            block_forever()
-        }
-        "outer_wraps" => {
-            std::thread::spawn(outer_wraps);
-            block_forever()
-        }
-        "handled_between" => {
-            std::thread::spawn(handles_one_returns_the_other);
-            block_forever()
-        }
+        "panic" => fails_in_a_thread(panics),
+        "err" => fails_in_a_thread(fails),
+        "stall" => fails_in_a_thread(stalls),
+        "coded_err" => fails_in_a_thread(load_config),
+        "coded_panic" => fails_in_a_thread(load_config_panics),
+        "coded_stall" => fails_in_a_thread(load_config_stalls),
+        "coded_passed_up" => fails_in_a_thread(serve),
+        "helper_err" => fails_in_a_thread(|| load_through_helpers(false)),
+        "helper_panic" => fails_in_a_thread(|| load_through_helpers(true)),
+        "inner_through_outer" => fails_in_a_thread(outer_coded),
+        "outer_wraps" => fails_in_a_thread(outer_wraps),
+        "handled_between" => fails_in_a_thread(handles_one_returns_the_other),
         "async_later_poll" => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(4)
